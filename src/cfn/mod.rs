@@ -1,0 +1,444 @@
+//! The CloudFormation custom-resource protocol, apart from any resource logic.
+//!
+//! This module owns the lifecycle of one event: reading it as untyped JSON (so a malformed event is still
+//! answered), racing the work against the Lambda deadline, catching panics, choosing the physical id of a
+//! failure, encoding the answer within 4096 bytes and PUTting it exactly once to the ResponseURL. A resource
+//! implements [`CustomResource`] (create / update / delete returning a physical id and data, or a reason) and
+//! never sees the ResponseURL, so it cannot forget to answer. Nothing here knows about IAM.
+
+pub mod response;
+pub mod sender;
+
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use response::{Answer, Status};
+use sender::{ResponseSender, SendError, redact};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Create, Update or Delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestType {
+    Create,
+    Update,
+    Delete,
+}
+
+impl RequestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::Create => "Create",
+            RequestType::Update => "Update",
+            RequestType::Delete => "Delete",
+        }
+    }
+}
+
+/// One well-formed CloudFormation request, without its ResponseURL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub request_type: RequestType,
+    pub request_id: String,
+    pub stack_id: String,
+    pub logical_resource_id: String,
+    pub resource_type: String,
+    /// Absent on Create.
+    pub physical_resource_id: Option<String>,
+    pub properties: Value,
+    /// Present on Update only.
+    pub old_properties: Option<Value>,
+}
+
+impl Request {
+    /// Reads a request from the event's JSON, with the AWS event types for the field names and shapes.
+    pub fn parse(payload: &Value) -> Result<Request, String> {
+        let typed: CloudFormationCustomResourceRequest =
+            serde_json::from_value(payload.clone()).map_err(|e| e.to_string())?;
+        Ok(match typed {
+            CloudFormationCustomResourceRequest::Create(r) => Request {
+                request_type: RequestType::Create,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: None,
+                properties: r.resource_properties,
+                old_properties: None,
+            },
+            CloudFormationCustomResourceRequest::Update(r) => Request {
+                request_type: RequestType::Update,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: Some(r.physical_resource_id),
+                properties: r.resource_properties,
+                old_properties: Some(r.old_resource_properties),
+            },
+            CloudFormationCustomResourceRequest::Delete(r) => Request {
+                request_type: RequestType::Delete,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: Some(r.physical_resource_id),
+                properties: r.resource_properties,
+                old_properties: None,
+            },
+            _ => return Err("unknown RequestType".into()),
+        })
+    }
+
+    /// The partition from the StackId (`arn:<partition>:cloudformation:…`).
+    pub fn partition(&self) -> Option<&str> {
+        let mut parts = self.stack_id.split(':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("arn"), Some(p), Some("cloudformation")) if !p.is_empty() => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// What a resource reports when it succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Success {
+    pub physical_resource_id: String,
+    /// The attributes for Fn::GetAtt.
+    pub data: BTreeMap<String, String>,
+    /// What the resource did (for the one log line per event), e.g. the API calls it made.
+    pub actions: Vec<String>,
+}
+
+/// What a resource reports when it failed: the Reason a person reads in the console.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    pub reason: String,
+    /// On Create: the id of what may have been left behind, so the rollback Delete can remove it.
+    /// Ignored on Update and Delete, whose answer always keeps the request's id.
+    pub physical_resource_id: Option<String>,
+    pub actions: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Failure {
+            reason: reason.into(),
+            ..Failure::default()
+        }
+    }
+}
+
+/// Create, update and delete of one kind of resource. The futures must be `Send`: they run on their own task
+/// so that a panic or the deadline can be caught around them.
+pub trait CustomResource: Send + Sync + 'static {
+    fn create(&self, request: &Request) -> impl Future<Output = Result<Success, Failure>> + Send;
+    fn update(&self, request: &Request) -> impl Future<Output = Result<Success, Failure>> + Send;
+    fn delete(&self, request: &Request) -> impl Future<Output = Result<Success, Failure>> + Send;
+    /// The physical id to answer if a Create fails or times out without saying otherwise.
+    fn create_failure_id(&self, request: &Request) -> Option<String> {
+        let _ = request;
+        None
+    }
+}
+
+/// Why an event was not (fully) handled; returned to the Lambda runtime, which logs it.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("malformed event: no ResponseURL, so nothing can be answered")]
+    NoResponseUrl,
+    #[error("malformed event: {0} (answered FAILED)")]
+    Malformed(String),
+    #[error("the answer did not reach CloudFormation: {0}")]
+    Send(#[from] SendError),
+}
+
+impl From<EventError> for Diagnostic {
+    fn from(e: EventError) -> Diagnostic {
+        let error_type = match e {
+            EventError::NoResponseUrl | EventError::Malformed(_) => "MalformedEvent",
+            EventError::Send(_) => "ResponseNotDelivered",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The Lambda handler: one event in, one answer out.
+#[derive(Debug)]
+pub struct Handler<R> {
+    resource: Arc<R>,
+    sender: ResponseSender,
+    answer_margin: Duration,
+}
+
+/// Time kept back before the Lambda deadline for the answer's PUT.
+pub const DEFAULT_ANSWER_MARGIN: Duration = Duration::from_secs(3);
+/// Assumed time left when the runtime gives no deadline (Lambda's own maximum).
+const NO_DEADLINE: Duration = Duration::from_secs(900);
+
+impl<R: CustomResource> Handler<R> {
+    pub fn new(resource: R, sender: ResponseSender) -> Self {
+        Handler {
+            resource: Arc::new(resource),
+            sender,
+            answer_margin: DEFAULT_ANSWER_MARGIN,
+        }
+    }
+
+    /// Keeps `margin` before the deadline for the answer: the work is stopped and answered FAILED then.
+    pub fn with_answer_margin(mut self, margin: Duration) -> Self {
+        self.answer_margin = margin;
+        self
+    }
+
+    /// Handles one invocation from the Lambda runtime.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, EventError> {
+        let deadline = deadline_instant(event.context.deadline);
+        self.handle_payload(event.payload, deadline).await
+    }
+
+    /// Handles one event that must be answered before `deadline`.
+    pub async fn handle_payload(
+        &self,
+        payload: Value,
+        deadline: Instant,
+    ) -> Result<Value, EventError> {
+        let Some(url) = payload
+            .get("ResponseURL")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            let e = EventError::NoResponseUrl;
+            tracing::error!(error = %e, "event not handled");
+            return Err(e);
+        };
+        let field = |name: &str| {
+            payload
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let request = match Request::parse(&payload) {
+            Ok(r) => r,
+            Err(why) => {
+                let physical = Some(field("PhysicalResourceId"))
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| {
+                        format!("{}-{}", field("LogicalResourceId"), field("RequestId"))
+                    });
+                let answer = Answer {
+                    status: Status::Failed,
+                    reason: Some(format!("malformed event: {why}")),
+                    physical_resource_id: physical,
+                    stack_id: field("StackId"),
+                    request_id: field("RequestId"),
+                    logical_resource_id: field("LogicalResourceId"),
+                    data: BTreeMap::new(),
+                };
+                let sent = self.sender.send(&url, answer.to_body(), deadline).await;
+                tracing::error!(
+                    request_type = %field("RequestType"),
+                    logical_id = %answer.logical_resource_id,
+                    url = %redact(&url),
+                    outcome = "FAILED",
+                    reason = answer.reason.as_deref().unwrap_or_default(),
+                    delivered = sent.is_ok(),
+                    "malformed event answered"
+                );
+                sent?;
+                return Err(EventError::Malformed(why));
+            }
+        };
+
+        let result = self.run_work(&request, deadline).await;
+        let answer = self.answer(&request, result.clone());
+        let sent = self.sender.send(&url, answer.to_body(), deadline).await;
+        let actions = match &result {
+            Ok(s) => s.actions.join(","),
+            Err(f) => f.actions.join(","),
+        };
+        let outcome = match answer.status {
+            Status::Success => "SUCCESS",
+            Status::Failed => "FAILED",
+        };
+        match &sent {
+            Ok(attempts) => tracing::info!(
+                request_type = request.request_type.as_str(),
+                logical_id = %request.logical_resource_id,
+                physical_id = %answer.physical_resource_id,
+                outcome,
+                reason = answer.reason.as_deref().unwrap_or_default(),
+                actions = %actions,
+                put_attempts = attempts,
+                "answered"
+            ),
+            Err(e) => tracing::error!(
+                request_type = request.request_type.as_str(),
+                logical_id = %request.logical_resource_id,
+                physical_id = %answer.physical_resource_id,
+                outcome,
+                reason = answer.reason.as_deref().unwrap_or_default(),
+                actions = %actions,
+                error = %e,
+                "answer not delivered"
+            ),
+        }
+        sent?;
+        Ok(json!({
+            "Status": outcome,
+            "PhysicalResourceId": answer.physical_resource_id,
+            "Reason": answer.reason,
+        }))
+    }
+
+    /// Runs the resource's work on its own task, stopping it at the deadline and catching its panics.
+    async fn run_work(&self, request: &Request, deadline: Instant) -> Result<Success, Failure> {
+        let work_deadline = deadline.checked_sub(self.answer_margin).unwrap_or(deadline);
+        let resource = Arc::clone(&self.resource);
+        let req = request.clone();
+        let mut task = tokio::spawn(async move {
+            match req.request_type {
+                RequestType::Create => resource.create(&req).await,
+                RequestType::Update => resource.update(&req).await,
+                RequestType::Delete => resource.delete(&req).await,
+            }
+        });
+        tokio::select! {
+            joined = &mut task => match joined {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => {
+                    let payload = e.into_panic();
+                    let msg = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".into());
+                    Err(Failure::new(format!("internal error: the handler panicked: {msg}")))
+                }
+                Err(_) => Err(Failure::new("internal error: the handler task was cancelled")),
+            },
+            () = tokio::time::sleep_until(work_deadline.into()) => {
+                task.abort();
+                Err(Failure::new(format!(
+                    "timed out: the {} did not finish {:.1} s before the Lambda deadline and was stopped; \
+                     raise the function's Timeout or retry",
+                    request.request_type.as_str(),
+                    self.answer_margin.as_secs_f64()
+                )))
+            }
+        }
+    }
+
+    /// Builds the answer, choosing the physical id: Update and Delete always keep the request's id.
+    fn answer(&self, request: &Request, result: Result<Success, Failure>) -> Answer {
+        let (status, reason, physical, data) = match result {
+            Ok(s) => (Status::Success, None, s.physical_resource_id, s.data),
+            Err(f) => {
+                let id = match request.request_type {
+                    RequestType::Create => f
+                        .physical_resource_id
+                        .or_else(|| self.resource.create_failure_id(request))
+                        .unwrap_or_else(|| {
+                            format!("{}-{}", request.logical_resource_id, request.request_id)
+                        }),
+                    _ => String::new(),
+                };
+                (Status::Failed, Some(f.reason), id, BTreeMap::new())
+            }
+        };
+        let physical_resource_id = match (&request.physical_resource_id, request.request_type) {
+            (Some(id), RequestType::Delete) => id.clone(),
+            (Some(id), RequestType::Update) if status == Status::Failed => id.clone(),
+            _ => physical,
+        };
+        Answer {
+            status,
+            reason,
+            physical_resource_id,
+            stack_id: request.stack_id.clone(),
+            request_id: request.request_id.clone(),
+            logical_resource_id: request.logical_resource_id.clone(),
+            data,
+        }
+    }
+}
+
+/// Converts the runtime's deadline (milliseconds since the epoch) into an [`Instant`].
+pub fn deadline_instant(deadline_ms: u64) -> Instant {
+    let now = Instant::now();
+    if deadline_ms == 0 {
+        return now + NO_DEADLINE;
+    }
+    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    match deadline.duration_since(SystemTime::now()) {
+        Ok(left) => now + left,
+        Err(_) => now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(request_type: &str) -> Value {
+        json!({
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "ResponseURL": "http://127.0.0.1:1/r?sig=secret",
+            "StackId": "arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/id",
+            "RequestId": "req",
+            "ResourceType": "Custom::LogzioRole",
+            "LogicalResourceId": "Role",
+            "PhysicalResourceId": "phys",
+            "ResourceProperties": {"BucketName": "b"},
+            "OldResourceProperties": {"BucketName": "a"}
+        })
+    }
+
+    #[test]
+    fn parses_the_three_request_types() {
+        let c = Request::parse(&event("Create")).expect("create");
+        assert_eq!(
+            (c.request_type, c.physical_resource_id),
+            (RequestType::Create, None)
+        );
+        let u = Request::parse(&event("Update")).expect("update");
+        assert_eq!(u.request_type, RequestType::Update);
+        assert_eq!(u.old_properties, Some(json!({"BucketName": "a"})));
+        assert_eq!(u.physical_resource_id.as_deref(), Some("phys"));
+        let d = Request::parse(&event("Delete")).expect("delete");
+        assert_eq!(d.request_type, RequestType::Delete);
+    }
+
+    #[test]
+    fn unknown_request_type_and_missing_fields_are_errors() {
+        assert!(Request::parse(&event("Replace")).is_err());
+        let mut e = event("Create");
+        e.as_object_mut().expect("object").remove("StackId");
+        assert!(Request::parse(&e).expect_err("missing").contains("StackId"));
+    }
+
+    #[test]
+    fn partition_comes_from_the_stack_id() {
+        assert_eq!(
+            Request::parse(&event("Create")).expect("ok").partition(),
+            Some("aws-cn")
+        );
+        let mut e = event("Create");
+        e["StackId"] = json!("not-an-arn");
+        assert_eq!(Request::parse(&e).expect("ok").partition(), None);
+    }
+
+    #[test]
+    fn deadline_zero_means_no_deadline_and_past_means_now() {
+        let d = deadline_instant(0);
+        assert!(d > Instant::now() + Duration::from_secs(800));
+        assert!(deadline_instant(1) <= Instant::now());
+    }
+}

@@ -1,0 +1,129 @@
+//! The PUT of the answer to the pre-signed ResponseURL.
+//!
+//! No Content-Type (the URL is signed without one), retries with backoff on connection errors, timeouts, 5xx and
+//! 429 until the deadline; any other status is final, and only a 2xx is success. The URL's query string is a
+//! credential: only [`redact`]ed forms of it are ever logged or returned in errors.
+
+use std::time::{Duration, Instant};
+
+/// Why an answer did not reach CloudFormation.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the ResponseURL {url} answered HTTP {status}, which is final")]
+    Rejected { url: String, status: u16 },
+    #[error(
+        "the ResponseURL {url} could not be reached before the deadline after {attempts} attempts: {last}"
+    )]
+    GaveUp {
+        url: String,
+        attempts: u32,
+        last: String,
+    },
+    #[error("the ResponseURL is not a valid URL")]
+    BadUrl,
+}
+
+/// The URL without its query string and fragment: scheme, host and path only.
+pub fn redact(url: &str) -> String {
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let mut shown = url[..cut].to_owned();
+    if let Some(at) = shown.find("://").map(|i| i + 3)
+        && let Some(userinfo_end) = shown[at..]
+            .find('@')
+            .filter(|e| !shown[at..at + e].contains('/'))
+    {
+        shown.replace_range(at..at + userinfo_end + 1, "");
+    }
+    if cut < url.len() {
+        shown.push_str("?<redacted>");
+    }
+    shown
+}
+
+/// Sends answers; one shared HTTP client (connection pool, TLS config) per process.
+#[derive(Debug, Clone)]
+pub struct ResponseSender {
+    http: reqwest::Client,
+}
+
+impl ResponseSender {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(ResponseSender { http })
+    }
+
+    /// PUTs `body` to `url`, retrying transient failures until `deadline`. Returns the number of attempts.
+    pub async fn send(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<u32, SendError> {
+        let shown = redact(url);
+        let parsed = reqwest::Url::parse(url).map_err(|_| SendError::BadUrl)?;
+        let mut backoff = Duration::from_millis(100);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let attempt_timeout = left.min(Duration::from_secs(10));
+            let result = self
+                .http
+                .put(parsed.clone())
+                .body(body.clone())
+                .timeout(attempt_timeout.max(Duration::from_millis(1)))
+                .send()
+                .await;
+            let last = match result {
+                Ok(resp) if resp.status().is_success() => return Ok(attempts),
+                Ok(resp) if resp.status().is_server_error() || resp.status().as_u16() == 429 => {
+                    format!("HTTP {}", resp.status().as_u16())
+                }
+                Ok(resp) => {
+                    return Err(SendError::Rejected {
+                        url: shown,
+                        status: resp.status().as_u16(),
+                    });
+                }
+                // reqwest's error Display includes the URL, query and all: describe it without.
+                Err(e) if e.is_timeout() => "timed out".to_owned(),
+                Err(e) if e.is_connect() => "connection failed".to_owned(),
+                Err(_) => "request failed".to_owned(),
+            };
+            tracing::warn!(url = %shown, attempt = attempts, error = %last, "response PUT failed; retrying");
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left <= backoff {
+                return Err(SendError::GaveUp {
+                    url: shown,
+                    attempts,
+                    last,
+                });
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_drops_the_query_string() {
+        assert_eq!(
+            redact(
+                "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/req?X-Amz-Signature=abc&X-Amz-Credential=k"
+            ),
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/req?<redacted>"
+        );
+        assert_eq!(redact("http://127.0.0.1:9/x"), "http://127.0.0.1:9/x");
+        assert_eq!(
+            redact("http://user:pw@host/p#frag"),
+            "http://host/p?<redacted>"
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! `logzio-role`: the Lambda behind the CloudFormation custom resource `Custom::LogzioRole`, which makes the IAM
+//! role Logz.io assumes to archive logs into a customer's S3 bucket.
+//!
+//! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
+//! - [`resource`]: create / update / delete of the archive role.
+//! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
+//! - [`iam`]: the one adapter to `aws-sdk-iam`.
+
+pub mod cfn;
+pub mod iam;
+pub mod plan;
+pub mod policy;
+pub mod properties;
+pub mod resource;
+
+use std::time::Duration;
+
+/// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
+/// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
+pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, reqwest::Error> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .build(),
+        )
+        .load()
+        .await;
+    let iam = iam::Iam::new(aws_sdk_iam::Client::new(&config));
+    Ok(cfn::Handler::new(
+        resource::ArchiveRole::new(iam),
+        cfn::sender::ResponseSender::new()?,
+    ))
+}

@@ -1,0 +1,15 @@
+//! The Lambda entry point: tracing, the clients (built once), and the runtime loop. Nothing else lives here.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let handler = logzio_role::handler().await?;
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        handler.handle(event)
+    }))
+    .await
+}
