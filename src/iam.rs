@@ -41,11 +41,7 @@ pub enum IamErrorKind {
 
 impl fmt::Display for IamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "iam:{} on role {} failed: {}",
-            self.action, self.role, self.code
-        )?;
+        write!(f, "iam:{} on role {} failed: {}", self.action, self.role, self.code)?;
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
@@ -65,10 +61,7 @@ where
 {
     let (code, message) = match (err.code(), err.message()) {
         (Some(code), message) => (code.to_owned(), message.unwrap_or_default().to_owned()),
-        (None, _) => (
-            "RequestFailed".to_owned(),
-            DisplayErrorContext(&err).to_string(),
-        ),
+        (None, _) => ("RequestFailed".to_owned(), DisplayErrorContext(&err).to_string()),
     };
     let kind = match code.as_str() {
         "NoSuchEntity" => IamErrorKind::NoSuchEntity,
@@ -188,11 +181,7 @@ impl IamSession<'_> {
     }
 
     /// ListRolePolicies, and GetRolePolicy for `wanted` if it is among them.
-    pub async fn load_inline_policies(
-        &mut self,
-        role: &mut ActualRole,
-        wanted: &str,
-    ) -> Result<(), IamError> {
+    pub async fn load_inline_policies(&mut self, role: &mut ActualRole, wanted: &str) -> Result<(), IamError> {
         self.record("ListRolePolicies");
         let names = self
             .client
@@ -215,10 +204,8 @@ impl IamSession<'_> {
                 .send()
                 .await
                 .map_err(|e| iam_error("GetRolePolicy", &role.name, e))?;
-            role.inline_policies.insert(
-                wanted.to_owned(),
-                Some(decode_policy(doc.policy_document())),
-            );
+            role.inline_policies
+                .insert(wanted.to_owned(), Some(decode_policy(doc.policy_document())));
         }
         Ok(())
     }
@@ -230,9 +217,7 @@ impl IamSession<'_> {
         let c = self.client;
         match call {
             IamCall::CreateRole(d) => {
-                let out = create_role(c, d)
-                    .await
-                    .map_err(|e| iam_error(action, role, e))?;
+                let out = create_role(c, d).await.map_err(|e| iam_error(action, role, e))?;
                 return Ok(out.role().map(|r| RoleRef {
                     name: r.role_name().to_owned(),
                     arn: r.arn().to_owned(),
@@ -290,10 +275,7 @@ impl IamSession<'_> {
                     .await
                     .map_err(|e| iam_error(action, role, e))?;
             }
-            IamCall::PutRolePolicy {
-                policy_name,
-                document,
-            } => {
+            IamCall::PutRolePolicy { policy_name, document } => {
                 c.put_role_policy()
                     .role_name(role)
                     .policy_name(policy_name)
@@ -334,13 +316,7 @@ impl IamSession<'_> {
         let c = self.client;
 
         self.record("ListRolePolicies");
-        let inline = match c
-            .list_role_policies()
-            .role_name(role)
-            .max_items(1000)
-            .send()
-            .await
-        {
+        let inline = match c.list_role_policies().role_name(role).max_items(1000).send().await {
             Ok(o) => o.policy_names,
             Err(e) => return gone(iam_error("ListRolePolicies", role, e)),
         };
@@ -363,13 +339,7 @@ impl IamSession<'_> {
         for p in attached {
             let Some(arn) = p.policy_arn() else { continue };
             self.record("DetachRolePolicy");
-            if let Err(e) = c
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-            {
+            if let Err(e) = c.detach_role_policy().role_name(role).policy_arn(arn).send().await {
                 gone(iam_error("DetachRolePolicy", role, e))?;
             }
         }

@@ -19,9 +19,7 @@ use std::time::Duration;
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
 pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, reqwest::Error> {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(
-            aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS),
-        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS))
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))

@@ -8,8 +8,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let handler = logzio_role::handler().await?;
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        handler.handle(event)
-    }))
-    .await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| handler.handle(event))).await
 }

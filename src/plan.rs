@@ -37,8 +37,7 @@ impl Owner {
 
     /// True when `tags` carry exactly this owner.
     pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
-        tags.get(STACK_TAG) == Some(&self.stack_id)
-            && tags.get(LOGICAL_ID_TAG) == Some(&self.logical_id)
+        tags.get(STACK_TAG) == Some(&self.stack_id) && tags.get(LOGICAL_ID_TAG) == Some(&self.logical_id)
     }
 }
 
@@ -68,22 +67,13 @@ impl DesiredRole {
         DesiredRole {
             name,
             path: spec.path.to_string(),
-            trust_policy: policy::trust_policy(
-                partition,
-                &spec.logzio_account_id,
-                &spec.external_id,
-            ),
+            trust_policy: policy::trust_policy(partition, &spec.logzio_account_id, &spec.external_id),
             description: spec.description_or_default(),
             max_session_duration: spec.max_session_duration,
             permissions_boundary: spec.permissions_boundary.as_ref().map(ToString::to_string),
             tags,
             policy_name: spec.policy_name.to_string(),
-            policy: policy::permissions_policy(
-                partition,
-                &spec.bucket,
-                &spec.key_prefix,
-                spec.kms_key_arn.as_ref(),
-            ),
+            policy: policy::permissions_policy(partition, &spec.bucket, &spec.key_prefix, spec.kms_key_arn.as_ref()),
         }
     }
 }
@@ -169,10 +159,10 @@ pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> 
             document: desired.trust_policy.clone(),
         });
     }
-    let description = (actual.description.as_deref() != Some(&desired.description))
-        .then(|| desired.description.clone());
-    let session = (actual.max_session_duration != Some(desired.max_session_duration))
-        .then_some(desired.max_session_duration);
+    let description =
+        (actual.description.as_deref() != Some(&desired.description)).then(|| desired.description.clone());
+    let session =
+        (actual.max_session_duration != Some(desired.max_session_duration)).then_some(desired.max_session_duration);
     if description.is_some() || session.is_some() {
         calls.push(IamCall::UpdateRole {
             description,
@@ -211,11 +201,7 @@ pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> 
             document: desired.policy.clone(),
         });
     }
-    for name in actual
-        .inline_policies
-        .keys()
-        .filter(|n| **n != desired.policy_name)
-    {
+    for name in actual.inline_policies.keys().filter(|n| **n != desired.policy_name) {
         calls.push(IamCall::DeleteRolePolicy {
             policy_name: name.clone(),
         });
@@ -262,7 +248,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
+    const STACK: &str =
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
 
     fn owner() -> Owner {
         Owner {
@@ -331,10 +318,7 @@ mod tests {
         let a = actual_of(&desired(json!({})));
         let d = desired(json!({"BucketName": "other-bucket"}));
         // The default description names the bucket, so it changes too.
-        assert_eq!(
-            actions(&plan(&d, Some(&a))),
-            ["UpdateRole", "PutRolePolicy"]
-        );
+        assert_eq!(actions(&plan(&d, Some(&a))), ["UpdateRole", "PutRolePolicy"]);
     }
 
     #[test]
@@ -383,9 +367,7 @@ mod tests {
         assert_eq!(
             plan(&d, Some(&a)),
             [
-                IamCall::UntagRole {
-                    keys: vec!["b".into()]
-                },
+                IamCall::UntagRole { keys: vec!["b".into()] },
                 IamCall::TagRole {
                     tags: [("a".into(), "9".into()), ("c".into(), "3".into())].into()
                 },
@@ -453,8 +435,7 @@ mod tests {
     #[test]
     fn owner_owns_only_with_both_tags_matching() {
         let o = owner();
-        let mut tags: BTreeMap<String, String> =
-            o.tags().into_iter().map(|t| (t.key, t.value)).collect();
+        let mut tags: BTreeMap<String, String> = o.tags().into_iter().map(|t| (t.key, t.value)).collect();
         assert!(o.owns(&tags));
         tags.insert(LOGICAL_ID_TAG.into(), "Other".into());
         assert!(!o.owns(&tags));

@@ -11,11 +11,7 @@ use serde_json::{Value, json};
 pub const INLINE_POLICY_LIMIT: usize = 10_240;
 
 /// The trust policy: Logz.io's account may assume the role only with the external id.
-pub fn trust_policy(
-    partition: &str,
-    logzio_account: &AccountId,
-    external_id: &ExternalId,
-) -> Value {
+pub fn trust_policy(partition: &str, logzio_account: &AccountId, external_id: &ExternalId) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -29,12 +25,7 @@ pub fn trust_policy(
 
 /// The permissions policy: list the account's buckets, list and locate this bucket, read/write/delete objects
 /// under the prefix, and with an SSE-KMS key, encrypt and decrypt with that key only.
-pub fn permissions_policy(
-    partition: &str,
-    bucket: &BucketName,
-    prefix: &KeyPrefix,
-    kms_key: Option<&Arn>,
-) -> Value {
+pub fn permissions_policy(partition: &str, bucket: &BucketName, prefix: &KeyPrefix, kms_key: Option<&Arn>) -> Value {
     let mut statements = vec![
         json!({"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}),
         json!({
@@ -60,10 +51,7 @@ pub fn permissions_policy(
 
 /// The size IAM counts against [`INLINE_POLICY_LIMIT`]: the document's characters, whitespace excluded.
 pub fn policy_size(doc: &Value) -> usize {
-    doc.to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .count()
+    doc.to_string().chars().filter(|c| !c.is_whitespace()).count()
 }
 
 #[cfg(test)]
@@ -121,10 +109,7 @@ mod tests {
         let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let s = spec(json!({"KeyPrefix": "logzio/", "KmsKeyArn": key}));
         let doc = permissions_policy("aws", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
-        assert_eq!(
-            doc["Statement"][2]["Resource"],
-            "arn:aws:s3:::my-archive/logzio/*"
-        );
+        assert_eq!(doc["Statement"][2]["Resource"], "arn:aws:s3:::my-archive/logzio/*");
         assert_eq!(
             doc["Statement"][3],
             json!({"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":key})

@@ -53,11 +53,7 @@ pub struct PropertyErrors(pub Vec<PropertyError>);
 impl fmt::Display for PropertyErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(
-            f,
-            "invalid properties ({n} error{}): ",
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "invalid properties ({n} error{}): ", if n == 1 { "" } else { "s" })?;
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
@@ -134,9 +130,7 @@ macro_rules! as_str_impl {
         }
     )*};
 }
-as_str_impl!(
-    BucketName, KeyPrefix, AccountId, RoleName, RolePath, Arn, PolicyName
-);
+as_str_impl!(BucketName, KeyPrefix, AccountId, RoleName, RolePath, Arn, PolicyName);
 
 impl ExternalId {
     pub fn expose(&self) -> &str {
@@ -237,8 +231,7 @@ impl ArchiveRoleSpec {
             Some(p) => check(&mut err, "KeyPrefix", key_prefix_rule(&p)).map(|()| KeyPrefix(p)),
         };
         let kms_key_arn = opt(kms_raw, |a| {
-            check(&mut err, "KmsKeyArn", arn_rule(a, partition, "kms", "key/"))
-                .map(|()| Arn(a.clone()))
+            check(&mut err, "KmsKeyArn", arn_rule(a, partition, "kms", "key/")).map(|()| Arn(a.clone()))
         });
         let logzio_account_id = match account_raw {
             None => Some(AccountId(LOGZIO_ACCOUNT_ID.into())),
@@ -407,9 +400,7 @@ fn bucket_rule(b: &str) -> Result<(), String> {
     }
     for s in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
         if b.ends_with(s) {
-            return Err(format!(
-                "must not end with the reserved suffix {s:?} (S3 naming rules)"
-            ));
+            return Err(format!("must not end with the reserved suffix {s:?} (S3 naming rules)"));
         }
     }
     Ok(())
@@ -421,10 +412,7 @@ fn external_id_rule(x: &str) -> Result<(), String> {
         return Err(format!("must be 2 to 1224 characters, got {n}"));
     }
     // The value is a secret: name the rule, never the value or the offending character's position in it.
-    if !x
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c))
-    {
+    if !x.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)) {
         return Err("may contain only letters, digits and +=,.@:/_- (sts:ExternalId rules)".into());
     }
     Ok(())
@@ -435,9 +423,7 @@ fn key_prefix_rule(p: &str) -> Result<(), String> {
         return Err(format!("must be at most 1024 bytes, got {}", p.len()));
     }
     if p.contains(['*', '?']) {
-        return Err(format!(
-            "{p:?} contains a wildcard, which would widen the grant"
-        ));
+        return Err(format!("{p:?} contains a wildcard, which would widen the grant"));
     }
     if p.starts_with('/') {
         return Err("must not start with '/' (S3 keys have no leading slash)".into());
@@ -455,9 +441,7 @@ fn account_rule(a: &str) -> Result<(), String> {
     if a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!(
-            "{a:?} is not an AWS account id: must be exactly 12 digits"
-        ))
+        Err(format!("{a:?} is not an AWS account id: must be exactly 12 digits"))
     }
 }
 
@@ -468,10 +452,7 @@ fn name_chars(s: &str) -> Option<char> {
 
 fn role_name_rule(r: &str) -> Result<(), String> {
     if r.is_empty() || r.len() > 64 {
-        return Err(format!(
-            "must be 1 to 64 characters, got {}",
-            r.chars().count()
-        ));
+        return Err(format!("must be 1 to 64 characters, got {}", r.chars().count()));
     }
     if let Some(c) = name_chars(r) {
         return Err(format!(
@@ -483,10 +464,7 @@ fn role_name_rule(r: &str) -> Result<(), String> {
 
 fn policy_name_rule(p: &str) -> Result<(), String> {
     if p.is_empty() || p.len() > 128 {
-        return Err(format!(
-            "must be 1 to 128 characters, got {}",
-            p.chars().count()
-        ));
+        return Err(format!("must be 1 to 128 characters, got {}", p.chars().count()));
     }
     if let Some(c) = name_chars(p) {
         return Err(format!(
@@ -501,19 +479,13 @@ fn path_rule(p: &str) -> Result<(), String> {
         return Err(format!("must be at most 512 characters, got {}", p.len()));
     }
     if !p.starts_with('/') || !p.ends_with('/') {
-        return Err(format!(
-            "{p:?} must be '/' or start and end with '/' (IAM path rules)"
-        ));
+        return Err(format!("{p:?} must be '/' or start and end with '/' (IAM path rules)"));
     }
     if p.contains("//") {
-        return Err(format!(
-            "{p:?} must not contain an empty segment '//' (IAM path rules)"
-        ));
+        return Err(format!("{p:?} must not contain an empty segment '//' (IAM path rules)"));
     }
     if !p.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c)) {
-        return Err(
-            "may contain only printable ASCII characters without spaces (IAM path rules)".into(),
-        );
+        return Err("may contain only printable ASCII characters without spaces (IAM path rules)".into());
     }
     Ok(())
 }
@@ -523,9 +495,7 @@ fn description_rule(d: &str) -> Result<(), String> {
     if n > 1000 {
         return Err(format!("must be at most 1000 characters, got {n}"));
     }
-    if d.chars()
-        .any(|c| c.is_control() && c != '\t' && c != '\n' && c != '\r')
-    {
+    if d.chars().any(|c| c.is_control() && c != '\t' && c != '\n' && c != '\r') {
         return Err("must not contain control characters".into());
     }
     Ok(())
@@ -535,9 +505,7 @@ fn session_rule(s: &str) -> Result<i32, String> {
     match s.trim().parse::<i64>() {
         Ok(n) if (3600..=43200).contains(&n) => Ok(n as i32),
         Ok(n) => Err(format!("must be between 3600 and 43200 seconds, got {n}")),
-        Err(_) => Err(format!(
-            "{s:?} is not a whole number of seconds (3600 to 43200)"
-        )),
+        Err(_) => Err(format!("{s:?} is not a whole number of seconds (3600 to 43200)")),
     }
 }
 
@@ -548,11 +516,7 @@ fn arn_rule(a: &str, partition: &str, service: &str, resource_prefix: &str) -> R
     } else {
         format!("arn:{partition}:iam::<account>:policy/<name>")
     };
-    let bad = || {
-        Err(format!(
-            "{a:?} is not a {service} ARN of the form {example}"
-        ))
-    };
+    let bad = || Err(format!("{a:?} is not a {service} ARN of the form {example}"));
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
         return bad();
     }
@@ -571,10 +535,7 @@ fn arn_rule(a: &str, partition: &str, service: &str, resource_prefix: &str) -> R
         return bad();
     }
     let rest = &parts[5][resource_prefix.len()..];
-    if rest.is_empty()
-        || rest.contains(['*', '?'])
-        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if rest.is_empty() || rest.contains(['*', '?']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
     if a.len() > 2048 {
@@ -584,9 +545,8 @@ fn arn_rule(a: &str, partition: &str, service: &str, resource_prefix: &str) -> R
 }
 
 fn tag_chars_ok(s: &str) -> bool {
-    s.chars().all(|c| {
-        c.is_alphanumeric() || c.is_whitespace() && !c.is_control() || "_.:/=+-@".contains(c)
-    })
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() && !c.is_control() || "_.:/=+-@".contains(c))
 }
 
 fn parse_tags(raw: Option<&Value>) -> Result<Vec<Tag>, Vec<String>> {
@@ -609,9 +569,7 @@ fn parse_tags(raw: Option<&Value>) -> Result<Vec<Tag>, Vec<String>> {
             continue;
         };
         if let Some(k) = obj.keys().find(|k| *k != "Key" && *k != "Value") {
-            rules.push(format!(
-                "item {i} has unknown field {k:?} (only Key and Value)"
-            ));
+            rules.push(format!("item {i} has unknown field {k:?} (only Key and Value)"));
         }
         let text = |f: &str| match obj.get(f) {
             Some(Value::String(s)) => Some(s.clone()),
@@ -628,9 +586,7 @@ fn parse_tags(raw: Option<&Value>) -> Result<Vec<Tag>, Vec<String>> {
             rules.push(format!("item {i}: Key must be 1 to 128 characters"));
         }
         if value.chars().count() > 256 {
-            rules.push(format!(
-                "item {i}: Value of {key:?} must be at most 256 characters"
-            ));
+            rules.push(format!("item {i}: Value of {key:?} must be at most 256 characters"));
         }
         if !tag_chars_ok(&key) || !tag_chars_ok(&value) {
             rules.push(format!(
@@ -638,9 +594,7 @@ fn parse_tags(raw: Option<&Value>) -> Result<Vec<Tag>, Vec<String>> {
             ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
-            rules.push(format!(
-                "item {i}: Key {key:?} uses the reserved prefix \"aws:\""
-            ));
+            rules.push(format!("item {i}: Key {key:?} uses the reserved prefix \"aws:\""));
         }
         if key.to_ascii_lowercase().starts_with(OWNERSHIP_TAG_PREFIX) {
             rules.push(format!(
@@ -654,11 +608,7 @@ fn parse_tags(raw: Option<&Value>) -> Result<Vec<Tag>, Vec<String>> {
             tags.push(Tag { key, value });
         }
     }
-    if rules.is_empty() {
-        Ok(tags)
-    } else {
-        Err(rules)
-    }
+    if rules.is_empty() { Ok(tags) } else { Err(rules) }
 }
 
 #[cfg(test)]
@@ -832,14 +782,8 @@ mod tests {
         rejects("MaxSessionDuration", json!(43201));
         rejects("MaxSessionDuration", json!("1h"));
         rejects("MaxSessionDuration", json!(3600.5));
-        assert_eq!(
-            accepts("MaxSessionDuration", json!("7200")).max_session_duration,
-            7200
-        );
-        assert_eq!(
-            accepts("MaxSessionDuration", json!(43200)).max_session_duration,
-            43200
-        );
+        assert_eq!(accepts("MaxSessionDuration", json!("7200")).max_session_duration, 7200);
+        assert_eq!(accepts("MaxSessionDuration", json!(43200)).max_session_duration, 43200);
     }
 
     #[test]
@@ -848,27 +792,15 @@ mod tests {
         rejects("KeyPrefix", json!("/logs/"));
         rejects("KeyPrefix", json!("a".repeat(1025)));
         rejects("KeyPrefix", json!("${aws:username}/"));
-        assert_eq!(
-            accepts("KeyPrefix", json!("logzio/")).key_prefix.as_str(),
-            "logzio/"
-        );
+        assert_eq!(accepts("KeyPrefix", json!("logzio/")).key_prefix.as_str(), "logzio/");
     }
 
     #[test]
     fn kms_key_arn_must_be_a_kms_key_in_the_stack_partition() {
         rejects("KmsKeyArn", json!("arn:aws:s3:::bucket"));
-        rejects(
-            "KmsKeyArn",
-            json!("arn:aws:kms:us-east-1:123456789012:alias/x"),
-        );
-        rejects(
-            "KmsKeyArn",
-            json!("arn:aws:kms:us-east-1:123456789012:key/*"),
-        );
-        let msg = rejects(
-            "KmsKeyArn",
-            json!("arn:aws-cn:kms:cn-north-1:123456789012:key/abc"),
-        );
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:alias/x"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:key/*"));
+        let msg = rejects("KmsKeyArn", json!("arn:aws-cn:kms:cn-north-1:123456789012:key/abc"));
         assert!(msg.contains("partition"), "{msg}");
         accepts(
             "KmsKeyArn",
@@ -878,10 +810,7 @@ mod tests {
 
     #[test]
     fn permissions_boundary_must_be_an_iam_policy_arn_in_the_stack_partition() {
-        rejects(
-            "PermissionsBoundary",
-            json!("arn:aws:iam::123456789012:role/x"),
-        );
+        rejects("PermissionsBoundary", json!("arn:aws:iam::123456789012:role/x"));
         rejects(
             "PermissionsBoundary",
             json!("arn:aws:iam:us-east-1:123456789012:policy/x"),
@@ -935,9 +864,7 @@ mod tests {
         rejects("Tags", json!([{"Key": "k".repeat(129), "Value": "x"}]));
         rejects("Tags", json!([{"Key": "k", "Value": "v".repeat(257)}]));
         rejects("Tags", json!([{"Key": "k!", "Value": "x"}]));
-        let many: Vec<Value> = (0..49)
-            .map(|i| json!({"Key": format!("k{i}"), "Value": "v"}))
-            .collect();
+        let many: Vec<Value> = (0..49).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect();
         rejects("Tags", Value::Array(many));
         rejects(
             "Tags",
@@ -947,14 +874,8 @@ mod tests {
 
     #[test]
     fn tags_may_not_use_reserved_prefixes() {
-        rejects(
-            "Tags",
-            json!([{"Key": "aws:cloudformation:stack-id", "Value": "x"}]),
-        );
-        rejects(
-            "Tags",
-            json!([{"Key": "logzio-role:stack-id", "Value": "x"}]),
-        );
+        rejects("Tags", json!([{"Key": "aws:cloudformation:stack-id", "Value": "x"}]));
+        rejects("Tags", json!([{"Key": "logzio-role:stack-id", "Value": "x"}]));
     }
 
     #[test]
@@ -977,10 +898,7 @@ mod tests {
     #[test]
     fn scalars_may_be_numbers_or_booleans_but_not_lists() {
         rejects("Description", json!(["a"]));
-        assert_eq!(
-            accepts("Description", json!(true)).description.as_deref(),
-            Some("true")
-        );
+        assert_eq!(accepts("Description", json!(true)).description.as_deref(), Some("true"));
     }
 
     #[test]
@@ -994,13 +912,7 @@ mod tests {
             json!({"BucketName": "Bad_Bucket", "ExternalId": "x", "MaxSessionDuration": "1",
                               "Path": "nope", "RoleName": "a b"}),
         );
-        for p in [
-            "BucketName",
-            "ExternalId",
-            "MaxSessionDuration",
-            "Path",
-            "RoleName",
-        ] {
+        for p in ["BucketName", "ExternalId", "MaxSessionDuration", "Path", "RoleName"] {
             assert!(e.names(p), "{p} missing from {e}");
         }
         assert_eq!(e.0.len(), 5);

@@ -7,7 +7,7 @@
 
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{Iam, IamError, IamErrorKind, IamSession, RoleRef};
-use crate::plan::{DesiredRole, Owner, generated_role_name, plan};
+use crate::plan::{ActualRole, DesiredRole, Owner, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, policy_size};
 use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName, role_name_hint};
 use std::collections::BTreeMap;
@@ -19,9 +19,7 @@ pub enum ArchiveRoleError {
     Properties(#[from] PropertyErrors),
     #[error(transparent)]
     Iam(#[from] IamError),
-    #[error(
-        "StackId {0:?} is not a CloudFormation stack ARN, so the partition for the role's ARNs is unknown"
-    )]
+    #[error("StackId {0:?} is not a CloudFormation stack ARN, so the partition for the role's ARNs is unknown")]
     NoPartition(String),
     #[error(
         "RoleName: role {0} already exists and is not managed by this resource (it lacks the ownership tags \
@@ -34,9 +32,7 @@ pub enum ArchiveRoleError {
          path needs a new RoleName too (or remove RoleName to get a generated one)"
     )]
     PathChangeNeedsNewName { name: String, actual: String },
-    #[error(
-        "KeyPrefix: the inline policy would be {0} characters, over IAM's limit of {INLINE_POLICY_LIMIT}"
-    )]
+    #[error("KeyPrefix: the inline policy would be {0} characters, over IAM's limit of {INLINE_POLICY_LIMIT}")]
     PolicyTooLarge(usize),
 }
 
@@ -104,14 +100,19 @@ fn failure(e: &ArchiveRoleError, id: Option<String>, calls: Vec<String>) -> Fail
     }
 }
 
-/// Makes the role `d` exist as desired. `fresh_cleanup`: if this call creates the role and a later write fails,
-/// delete it again (a Create or a replacement must not leave an orphan).
+/// Makes the role `d` exist as desired; `known` is what GetRole already said of it, if it was asked.
+/// A role this call creates is deleted again if a later write fails (no orphan).
 async fn ensure(
     iam: &mut IamSession<'_>,
     d: &DesiredRole,
     owner: &Owner,
+    known: Option<Option<ActualRole>>,
 ) -> Result<RoleRef, ArchiveRoleError> {
-    match iam.get_role(&d.name).await? {
+    let actual = match known {
+        Some(k) => k,
+        None => iam.get_role(&d.name).await?,
+    };
+    match actual {
         Some(actual) => converge(iam, d, owner, actual).await,
         None => match create_fresh(iam, d).await {
             // Someone created it between our GetRole and CreateRole (e.g. a concurrent redelivery): look again.
@@ -130,7 +131,7 @@ async fn converge(
     iam: &mut IamSession<'_>,
     d: &DesiredRole,
     owner: &Owner,
-    mut actual: crate::plan::ActualRole,
+    mut actual: ActualRole,
 ) -> Result<RoleRef, ArchiveRoleError> {
     if !owner.owns(&actual.tags) {
         return Err(ArchiveRoleError::ForeignRole(d.name.clone()));
@@ -141,18 +142,14 @@ async fn converge(
             actual: actual.path,
         });
     }
-    iam.load_inline_policies(&mut actual, &d.policy_name)
-        .await?;
+    iam.load_inline_policies(&mut actual, &d.policy_name).await?;
     for call in plan(d, Some(&actual)) {
         iam.apply(&d.name, &call).await?;
     }
     Ok(RoleRef::from(&actual))
 }
 
-async fn create_fresh(
-    iam: &mut IamSession<'_>,
-    d: &DesiredRole,
-) -> Result<RoleRef, ArchiveRoleError> {
+async fn create_fresh(iam: &mut IamSession<'_>, d: &DesiredRole) -> Result<RoleRef, ArchiveRoleError> {
     let mut created: Option<RoleRef> = None;
     for call in plan(d, None) {
         match iam.apply(&d.name, &call).await {
@@ -191,73 +188,35 @@ impl ArchiveRole {
         let (spec, partition) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
         let name = match &spec.role_name {
             Some(n) => n.to_string(),
-            None => {
-                generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str())
-            }
+            None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
-        let d =
-            desired(req, &spec, &partition, name.clone()).map_err(|e| (e, Some(name.clone())))?;
-        ensure(iam, &d, &owner(req))
-            .await
-            .map_err(|e| (e, Some(name)))
+        let d = desired(req, &spec, &partition, name.clone()).map_err(|e| (e, Some(name.clone())))?;
+        ensure(iam, &d, &owner(req), None).await.map_err(|e| (e, Some(name)))
     }
 
-    async fn update_inner(
-        &self,
-        req: &Request,
-        iam: &mut IamSession<'_>,
-    ) -> Result<RoleRef, ArchiveRoleError> {
+    async fn update_inner(&self, req: &Request, iam: &mut IamSession<'_>) -> Result<RoleRef, ArchiveRoleError> {
         let (spec, partition) = parse(req)?;
         let owner = owner(req);
         let current = req.physical_resource_id.clone().unwrap_or_default();
-        let name = match &spec.role_name {
-            Some(n) => n.to_string(),
+        let generated = || generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str());
+        let (name, known) = match &spec.role_name {
+            Some(n) => (n.to_string(), None),
             None => match RoleName::parse(&current) {
-                // Keep the current role unless the path changed (or it was never a role name).
+                // Keep the current role unless the path changed (or the id was never a role name).
                 Some(_) => match iam.get_role(&current).await? {
-                    Some(a) if owner.owns(&a.tags) && a.path != spec.path.as_str() => {
-                        generated_role_name(
-                            &req.stack_id,
-                            &req.logical_resource_id,
-                            spec.path.as_str(),
-                        )
-                    }
-                    _ => current.clone(),
+                    Some(a) if owner.owns(&a.tags) && a.path != spec.path.as_str() => (generated(), None),
+                    actual => (current.clone(), Some(actual)),
                 },
-                None => {
-                    generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str())
-                }
+                None => (generated(), None),
             },
         };
         let d = desired(req, &spec, &partition, name.clone())?;
-        if name == current {
-            return ensure(iam, &d, &owner).await;
-        }
-        // A replacement (or a rollback to the previous role). If the new role did not exist before and the
-        // update fails after making it, remove it: CloudFormation keeps the old id on a failed Update.
-        let existed = iam.get_role(&name).await?.is_some();
-        let result = ensure(iam, &d, &owner).await;
-        if result.is_err()
-            && !existed
-            && iam
-                .get_role(&name)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|a| owner.owns(&a.tags))
-        {
-            if let Err(e) = iam.delete_role(&name).await {
-                tracing::warn!(role = %name, error = %e, "could not remove the replacement role of a failed update");
-            }
-        }
-        result
+        // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
+        // fail is removed again (see create_fresh), and a failed Update keeps the old id: no orphan either way.
+        ensure(iam, &d, &owner, known).await
     }
 
-    async fn delete_inner(
-        &self,
-        req: &Request,
-        iam: &mut IamSession<'_>,
-    ) -> Result<(), ArchiveRoleError> {
+    async fn delete_inner(&self, req: &Request, iam: &mut IamSession<'_>) -> Result<(), ArchiveRoleError> {
         let id = req.physical_resource_id.clone().unwrap_or_default();
         let Some(name) = RoleName::parse(&id) else {
             tracing::info!(physical_id = %id, "not a role name: nothing to delete");
@@ -311,11 +270,7 @@ impl CustomResource for ArchiveRole {
         let name = role_name_hint(&req.properties)
             .map(|n| n.to_string())
             .unwrap_or_else(|| {
-                let path = req
-                    .properties
-                    .get("Path")
-                    .and_then(|p| p.as_str())
-                    .unwrap_or("/");
+                let path = req.properties.get("Path").and_then(|p| p.as_str()).unwrap_or("/");
                 generated_role_name(&req.stack_id, &req.logical_resource_id, path)
             });
         Some(name)

@@ -203,35 +203,19 @@ impl<R: CustomResource> Handler<R> {
     }
 
     /// Handles one event that must be answered before `deadline`.
-    pub async fn handle_payload(
-        &self,
-        payload: Value,
-        deadline: Instant,
-    ) -> Result<Value, EventError> {
-        let Some(url) = payload
-            .get("ResponseURL")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
+    pub async fn handle_payload(&self, payload: Value, deadline: Instant) -> Result<Value, EventError> {
+        let Some(url) = payload.get("ResponseURL").and_then(Value::as_str).map(str::to_owned) else {
             let e = EventError::NoResponseUrl;
             tracing::error!(error = %e, "event not handled");
             return Err(e);
         };
-        let field = |name: &str| {
-            payload
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
         let request = match Request::parse(&payload) {
             Ok(r) => r,
             Err(why) => {
                 let physical = Some(field("PhysicalResourceId"))
                     .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| {
-                        format!("{}-{}", field("LogicalResourceId"), field("RequestId"))
-                    });
+                    .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
                 let answer = Answer {
                     status: Status::Failed,
                     reason: Some(format!("malformed event: {why}")),
@@ -260,8 +244,8 @@ impl<R: CustomResource> Handler<R> {
         let answer = self.answer(&request, result.clone());
         let sent = self.sender.send(&url, answer.to_body(), deadline).await;
         let actions = match &result {
-            Ok(s) => s.actions.join(","),
-            Err(f) => f.actions.join(","),
+            Ok(s) => &s.actions,
+            Err(f) => &f.actions,
         };
         let outcome = match answer.status {
             Status::Success => "SUCCESS",
@@ -274,7 +258,7 @@ impl<R: CustomResource> Handler<R> {
                 physical_id = %answer.physical_resource_id,
                 outcome,
                 reason = answer.reason.as_deref().unwrap_or_default(),
-                actions = %actions,
+                actions = %actions.join(","),
                 put_attempts = attempts,
                 "answered"
             ),
@@ -284,7 +268,7 @@ impl<R: CustomResource> Handler<R> {
                 physical_id = %answer.physical_resource_id,
                 outcome,
                 reason = answer.reason.as_deref().unwrap_or_default(),
-                actions = %actions,
+                actions = %actions.join(","),
                 error = %e,
                 "answer not delivered"
             ),
@@ -294,6 +278,7 @@ impl<R: CustomResource> Handler<R> {
             "Status": outcome,
             "PhysicalResourceId": answer.physical_resource_id,
             "Reason": answer.reason,
+            "Actions": actions,
         }))
     }
 
@@ -344,9 +329,7 @@ impl<R: CustomResource> Handler<R> {
                     RequestType::Create => f
                         .physical_resource_id
                         .or_else(|| self.resource.create_failure_id(request))
-                        .unwrap_or_else(|| {
-                            format!("{}-{}", request.logical_resource_id, request.request_id)
-                        }),
+                        .unwrap_or_else(|| format!("{}-{}", request.logical_resource_id, request.request_id)),
                     _ => String::new(),
                 };
                 (Status::Failed, Some(f.reason), id, BTreeMap::new())
@@ -404,10 +387,7 @@ mod tests {
     #[test]
     fn parses_the_three_request_types() {
         let c = Request::parse(&event("Create")).expect("create");
-        assert_eq!(
-            (c.request_type, c.physical_resource_id),
-            (RequestType::Create, None)
-        );
+        assert_eq!((c.request_type, c.physical_resource_id), (RequestType::Create, None));
         let u = Request::parse(&event("Update")).expect("update");
         assert_eq!(u.request_type, RequestType::Update);
         assert_eq!(u.old_properties, Some(json!({"BucketName": "a"})));

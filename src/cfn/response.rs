@@ -44,10 +44,7 @@ impl Answer {
             let chars: Vec<char> = reason.chars().collect();
             let with_prefix = |n: usize| {
                 let mut a = answer.clone();
-                a.reason = Some(format!(
-                    "{}{CUT_MARKER}",
-                    chars[..n].iter().collect::<String>()
-                ));
+                a.reason = Some(format!("{}{CUT_MARKER}", chars[..n].iter().collect::<String>()));
                 encode(&a)
             };
             let (mut lo, mut hi) = (0, chars.len());
@@ -59,10 +56,7 @@ impl Answer {
                     hi = mid - 1
                 }
             }
-            answer.reason = Some(format!(
-                "{}{CUT_MARKER}",
-                chars[..lo].iter().collect::<String>()
-            ));
+            answer.reason = Some(format!("{}{CUT_MARKER}", chars[..lo].iter().collect::<String>()));
             body = encode(&answer);
         }
         if body.len() > MAX_BODY && !answer.data.is_empty() {
@@ -88,9 +82,8 @@ fn encode(a: &Answer) -> Vec<u8> {
     r.logical_resource_id = a.logical_resource_id.clone();
     r.no_echo = false;
     r.data = a.data.clone().into_iter().collect();
-    serde_json::to_vec(&r).unwrap_or_else(|e| {
-        format!(r#"{{"Status":"FAILED","Reason":"cannot encode response: {e}"}}"#).into_bytes()
-    })
+    serde_json::to_vec(&r)
+        .unwrap_or_else(|e| format!(r#"{{"Status":"FAILED","Reason":"cannot encode response: {e}"}}"#).into_bytes())
 }
 
 #[cfg(test)]
@@ -118,8 +111,7 @@ mod tests {
     fn body_has_cloudformations_field_names() {
         let mut a = answer("x");
         a.status = Status::Success;
-        a.data
-            .insert("Arn".into(), "arn:aws:iam::123456789012:role/r".into());
+        a.data.insert("Arn".into(), "arn:aws:iam::123456789012:role/r".into());
         let v = parsed(&a.to_body());
         assert_eq!(v["Status"], "SUCCESS");
         assert_eq!(v["PhysicalResourceId"], "archive-ArchiveRole-ABCDEFGHJKLM");
@@ -160,12 +152,7 @@ mod tests {
         let a = answer(&"r".repeat(MAX_BODY - fixed));
         let body = a.to_body();
         assert_eq!(body.len(), MAX_BODY);
-        assert!(
-            !parsed(&body)["Reason"]
-                .as_str()
-                .expect("reason")
-                .ends_with(CUT_MARKER)
-        );
+        assert!(!parsed(&body)["Reason"].as_str().expect("reason").ends_with(CUT_MARKER));
     }
 
     #[test]

@@ -11,14 +11,8 @@ use std::time::{Duration, Instant};
 pub enum SendError {
     #[error("the ResponseURL {url} answered HTTP {status}, which is final")]
     Rejected { url: String, status: u16 },
-    #[error(
-        "the ResponseURL {url} could not be reached before the deadline after {attempts} attempts: {last}"
-    )]
-    GaveUp {
-        url: String,
-        attempts: u32,
-        last: String,
-    },
+    #[error("the ResponseURL {url} could not be reached before the deadline after {attempts} attempts: {last}")]
+    GaveUp { url: String, attempts: u32, last: String },
     #[error("the ResponseURL is not a valid URL")]
     BadUrl,
 }
@@ -28,9 +22,7 @@ pub fn redact(url: &str) -> String {
     let cut = url.find(['?', '#']).unwrap_or(url.len());
     let mut shown = url[..cut].to_owned();
     if let Some(at) = shown.find("://").map(|i| i + 3)
-        && let Some(userinfo_end) = shown[at..]
-            .find('@')
-            .filter(|e| !shown[at..at + e].contains('/'))
+        && let Some(userinfo_end) = shown[at..].find('@').filter(|e| !shown[at..at + e].contains('/'))
     {
         shown.replace_range(at..at + userinfo_end + 1, "");
     }
@@ -56,12 +48,7 @@ impl ResponseSender {
     }
 
     /// PUTs `body` to `url`, retrying transient failures until `deadline`. Returns the number of attempts.
-    pub async fn send(
-        &self,
-        url: &str,
-        body: Vec<u8>,
-        deadline: Instant,
-    ) -> Result<u32, SendError> {
+    pub async fn send(&self, url: &str, body: Vec<u8>, deadline: Instant) -> Result<u32, SendError> {
         let shown = redact(url);
         let parsed = reqwest::Url::parse(url).map_err(|_| SendError::BadUrl)?;
         let mut backoff = Duration::from_millis(100);
@@ -121,9 +108,6 @@ mod tests {
             "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/req?<redacted>"
         );
         assert_eq!(redact("http://127.0.0.1:9/x"), "http://127.0.0.1:9/x");
-        assert_eq!(
-            redact("http://user:pw@host/p#frag"),
-            "http://host/p?<redacted>"
-        );
+        assert_eq!(redact("http://user:pw@host/p#frag"), "http://host/p?<redacted>");
     }
 }

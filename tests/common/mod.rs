@@ -1,0 +1,261 @@
+//! Test fixtures: moto's IAM server (one per test binary, one IAM account per test), an IAM client with fault
+//! injection, a local ResponseURL (wiremock), and events built from `events/`.
+#![allow(dead_code)]
+
+use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_iam::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_iam::error::BoxError;
+use logzio_role::cfn::Handler;
+use logzio_role::cfn::sender::ResponseSender;
+use logzio_role::iam::Iam;
+use logzio_role::resource::ArchiveRole;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Moto {
+    endpoint: String,
+    _child: Mutex<Child>,
+}
+
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_PYTHON") {
+        return p.into();
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+}
+
+/// The moto server for this test binary. It exits when this process does (its stdin closes).
+fn moto() -> &'static str {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    &MOTO
+        .get_or_init(|| {
+            let py = python();
+            let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto_server.py");
+            let mut child = Command::new(&py)
+                .arg(&script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start the IAM emulator with {}: {e}\n\
+                         The tests need moto[server] in the project's .venv: run `make test` (or `make venv`), \
+                         or set MOTO_PYTHON to a python that has moto[server] installed",
+                        py.display()
+                    )
+                });
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("piped stdout");
+            BufReader::new(stdout).read_line(&mut line).expect("read port");
+            let port: u16 = line.trim().parse().unwrap_or_else(|_| {
+                panic!(
+                    "the IAM emulator did not start (got {line:?}); is moto[server] installed in {}? \
+                     Run `make test` or `make venv`",
+                    py.display()
+                )
+            });
+            Moto {
+                endpoint: format!("http://127.0.0.1:{port}"),
+                _child: Mutex::new(child),
+            }
+        })
+        .endpoint
+}
+
+/// Adds moto's per-request account header (each test its own empty IAM) and fails chosen actions before they
+/// are sent: a precise fault in the real SDK pipeline.
+#[derive(Debug, Clone)]
+struct TestInterceptor {
+    account: String,
+    fail: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Intercept for TestInterceptor {
+    fn name(&self) -> &'static str {
+        "TestInterceptor"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let body = request
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let fail = self.fail.lock().expect("lock");
+        if let Some(action) = fail.iter().find(|a| body.contains(&format!("Action={a}&"))) {
+            return Err(format!("injected fault in {action}").into());
+        }
+        request.headers_mut().insert("x-moto-account-id", self.account.clone());
+        Ok(())
+    }
+}
+
+/// One test's world: its own IAM account on moto, a handler pointed at it, and a client to look at IAM.
+pub struct World {
+    pub account: String,
+    pub iam: aws_sdk_iam::Client,
+    pub handler: Handler<ArchiveRole>,
+    fail: Arc<Mutex<HashSet<String>>>,
+}
+
+fn next_account() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    format!("{:012}", 100_000_000_000 + u64::from(std::process::id()) * 1000 + n)
+}
+
+pub fn iam_client(endpoint: &str, account: &str, fail: Arc<Mutex<HashSet<String>>>) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .interceptor(TestInterceptor {
+            account: account.to_owned(),
+            fail,
+        })
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+impl World {
+    pub fn new() -> World {
+        Self::with_endpoint(moto())
+    }
+
+    /// A world whose handler talks to `endpoint` instead of moto (the test client still sees moto).
+    pub fn with_endpoint(endpoint: &str) -> World {
+        let account = next_account();
+        let fail = Arc::new(Mutex::new(HashSet::new()));
+        let handler_client = iam_client(endpoint, &account, fail.clone());
+        let iam = iam_client(moto(), &account, Arc::new(Mutex::new(HashSet::new())));
+        let handler = Handler::new(
+            ArchiveRole::new(Iam::new(handler_client)),
+            ResponseSender::new().expect("http client"),
+        )
+        .with_answer_margin(Duration::from_millis(500));
+        World {
+            account,
+            iam,
+            handler,
+            fail,
+        }
+    }
+
+    /// Makes the handler's calls of `action` fail before they reach IAM.
+    pub fn fail_action(&self, action: &str) {
+        self.fail.lock().expect("lock").insert(action.to_owned());
+    }
+
+    pub fn heal(&self) {
+        self.fail.lock().expect("lock").clear();
+    }
+
+    /// Runs `event` with 30 s to the deadline and returns what CloudFormation would receive at its ResponseURL.
+    pub async fn answer(&self, event: Value) -> Value {
+        self.answer_within(event, Duration::from_secs(30)).await
+    }
+
+    /// Runs `event` with `time` to the Lambda deadline; returns the answer CloudFormation would receive.
+    pub async fn answer_within(&self, mut event: Value, time: Duration) -> Value {
+        let cfn = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&cfn)
+            .await;
+        event["ResponseURL"] = Value::String(format!("{}/response?X-Amz-Signature=secret", cfn.uri()));
+        let returned = self
+            .handler
+            .handle_payload(event, Instant::now() + time)
+            .await
+            .expect("handled");
+        let body = single_body(&cfn).await;
+        assert_eq!(returned["Status"], body["Status"], "runtime result and answer disagree");
+        let mut body = body;
+        body["_Actions"] = returned["Actions"].clone();
+        body
+    }
+
+    pub async fn role(&self, name: &str) -> Option<aws_sdk_iam::types::Role> {
+        match self.iam.get_role().role_name(name).send().await {
+            Ok(o) => o.role().cloned(),
+            Err(e) if aws_sdk_iam::error::ProvideErrorMetadata::code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => panic!("GetRole {name}: {e:?}"),
+        }
+    }
+
+    pub async fn inline_policy(&self, role: &str, name: &str) -> Option<Value> {
+        match self
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+        {
+            Ok(o) => Some(logzio_role::iam::decode_policy(o.policy_document())),
+            Err(_) => None,
+        }
+    }
+
+    pub async fn inline_policy_names(&self, role: &str) -> Vec<String> {
+        self.iam
+            .list_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .expect("list")
+            .policy_names
+    }
+
+    pub async fn role_names(&self) -> Vec<String> {
+        let out = self.iam.list_roles().send().await.expect("list roles");
+        out.roles().iter().map(|r| r.role_name().to_owned()).collect()
+    }
+}
+
+/// The one body the mock ResponseURL received, as JSON.
+pub async fn single_body(server: &MockServer) -> Value {
+    let requests = server.received_requests().await.expect("recording on");
+    assert_eq!(requests.len(), 1, "expected exactly one answer, got {}", requests.len());
+    let r = &requests[0];
+    assert!(
+        r.headers.get("content-type").is_none_or(|v| v.is_empty()),
+        "the answer must have no Content-Type"
+    );
+    assert!(r.body.len() <= 4096, "body is {} bytes", r.body.len());
+    serde_json::from_slice(&r.body).expect("JSON answer")
+}
+
+/// A sample event from `events/`, with its ids made unique to the test.
+pub fn event(file: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("event JSON")
+}
+
+/// The role's tags as (key, value) pairs.
+pub fn tags(role: &aws_sdk_iam::types::Role) -> Vec<(String, String)> {
+    let mut t: Vec<(String, String)> = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    t.sort();
+    t
+}

@@ -1,0 +1,649 @@
+//! The whole handler against moto's IAM server and a local ResponseURL: what CloudFormation receives, and what
+//! IAM holds afterwards.
+
+mod common;
+
+use common::{World, event, tags};
+use serde_json::{Value, json};
+
+const STACK: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/logs-archive/5b6a4d10-8c3e-11ef-a6b1-0a8d2c1e4f3b";
+const WRITES: &[&str] = &[
+    "CreateRole",
+    "UpdateAssumeRolePolicy",
+    "UpdateRole",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "TagRole",
+    "UntagRole",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "DeleteRole",
+];
+
+fn actions(answer: &Value) -> Vec<String> {
+    answer["_Actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a.as_str().expect("str").to_owned())
+        .collect()
+}
+
+fn writes(answer: &Value) -> Vec<String> {
+    actions(answer)
+        .into_iter()
+        .filter(|a| WRITES.contains(&a.as_str()))
+        .collect()
+}
+
+fn create(props: Value) -> Value {
+    let mut e = event("create.json");
+    merge(&mut e["ResourceProperties"], props);
+    e
+}
+
+fn merge(target: &mut Value, props: Value) {
+    for (k, v) in props.as_object().expect("object") {
+        if v.is_null() {
+            target.as_object_mut().expect("object").remove(k);
+        } else {
+            target[k] = v.clone();
+        }
+    }
+}
+
+/// An Update of `physical_id` from `old` properties to `new`.
+fn update(physical_id: &str, old: &Value, new: Value) -> Value {
+    let mut e = event("update.json");
+    e["PhysicalResourceId"] = json!(physical_id);
+    e["OldResourceProperties"] = old.clone();
+    let mut props = event("create.json")["ResourceProperties"].clone();
+    merge(&mut props, new);
+    e["ResourceProperties"] = props;
+    e
+}
+
+fn delete(physical_id: &str) -> Value {
+    let mut e = event("delete.json");
+    e["PhysicalResourceId"] = json!(physical_id);
+    e
+}
+
+fn id(answer: &Value) -> String {
+    answer["PhysicalResourceId"].as_str().expect("id").to_owned()
+}
+
+fn assert_success(answer: &Value) {
+    assert_eq!(answer["Status"], "SUCCESS", "answer: {answer}");
+}
+
+fn assert_failed(answer: &Value, reason_has: &str) {
+    assert_eq!(answer["Status"], "FAILED", "answer: {answer}");
+    let reason = answer["Reason"].as_str().expect("reason");
+    assert!(reason.contains(reason_has), "reason {reason:?} lacks {reason_has:?}");
+}
+
+#[tokio::test]
+async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
+    let w = World::new();
+    let a = w.answer(create(json!({}))).await;
+    assert_success(&a);
+    let name = id(&a);
+    assert!(name.starts_with("logs-archive-ArchiveRole-"), "{name}");
+    assert_eq!(a["Data"]["RoleName"], json!(name));
+    assert_eq!(
+        a["Data"]["Arn"],
+        json!(format!("arn:aws:iam::{}:role/{name}", w.account))
+    );
+    assert!(a["Data"]["RoleId"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        !a.to_string().contains("example1234"),
+        "the ExternalId must not be in the answer"
+    );
+    assert_eq!(writes(&a), ["CreateRole", "PutRolePolicy"]);
+
+    let role = w.role(&name).await.expect("role exists");
+    let trust = logzio_role::iam::decode_policy(role.assume_role_policy_document().expect("trust"));
+    assert_eq!(
+        trust,
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::406095609952:root"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "logzio:aws:extid:example1234"}}}]})
+    );
+    assert_eq!(role.path(), "/");
+    assert_eq!(role.max_session_duration(), Some(3600));
+    assert!(role.description().expect("description").contains("acme-logzio-archive"));
+    assert_eq!(
+        tags(&role),
+        [
+            ("logzio-role:logical-id".to_owned(), "ArchiveRole".to_owned()),
+            ("logzio-role:stack-id".to_owned(), STACK.to_owned())
+        ]
+    );
+    assert_eq!(w.inline_policy_names(&name).await, ["LogzioArchiveAccess"]);
+    let policy = w.inline_policy(&name, "LogzioArchiveAccess").await.expect("policy");
+    assert_eq!(
+        policy,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": "arn:aws:s3:::acme-logzio-archive"},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::acme-logzio-archive/*"}]})
+    );
+}
+
+#[tokio::test]
+async fn create_with_every_property_set() {
+    let w = World::new();
+    let boundary = w
+        .iam
+        .create_policy()
+        .policy_name("Boundary")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("boundary policy");
+    let boundary_arn = boundary.policy().and_then(|p| p.arn()).expect("arn").to_owned();
+    let kms = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let a = w
+        .answer(create(
+            json!({"RoleName": "LogzioArchive", "Path": "/logzio/", "KeyPrefix": "logs/",
+            "KmsKeyArn": kms, "LogzioAccountId": 111122223333u64, "Description": "Logz.io archive",
+            "MaxSessionDuration": 7200, "PermissionsBoundary": boundary_arn, "PolicyName": "Archive",
+            "Tags": [{"Key": "team", "Value": "obs"}], "ServiceTimeout": "300"}),
+        ))
+        .await;
+    assert_success(&a);
+    assert_eq!(id(&a), "LogzioArchive");
+    let role = w.role("LogzioArchive").await.expect("role");
+    assert_eq!(role.path(), "/logzio/");
+    assert_eq!(role.description(), Some("Logz.io archive"));
+    assert_eq!(role.max_session_duration(), Some(7200));
+    assert_eq!(
+        role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
+        Some(boundary_arn.as_str())
+    );
+    assert!(tags(&role).contains(&("team".into(), "obs".into())));
+    let trust = logzio_role::iam::decode_policy(role.assume_role_policy_document().expect("trust"));
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::111122223333:root"
+    );
+    let policy = w.inline_policy("LogzioArchive", "Archive").await.expect("policy");
+    assert_eq!(
+        policy["Statement"][2]["Resource"],
+        "arn:aws:s3:::acme-logzio-archive/logs/*"
+    );
+    assert_eq!(policy["Statement"][3]["Resource"], kms);
+}
+
+#[tokio::test]
+async fn redelivered_create_converges_on_its_own_role_without_writes() {
+    let w = World::new();
+    let first = w.answer(create(json!({}))).await;
+    let again = w.answer(create(json!({}))).await;
+    assert_success(&again);
+    assert_eq!(id(&first), id(&again));
+    assert_eq!(again["Data"], first["Data"]);
+    assert!(writes(&again).is_empty(), "{:?}", actions(&again));
+    assert_eq!(w.role_names().await, [id(&first)]);
+}
+
+#[tokio::test]
+async fn update_in_place_rewrites_what_changed_and_keeps_the_role() {
+    let w = World::new();
+    let c = w.answer(create(json!({}))).await;
+    let name = id(&c);
+    let old = create(json!({}))["ResourceProperties"].clone();
+    let a = w
+        .answer(update(
+            &name,
+            &old,
+            json!({"ExternalId": "logzio:aws:extid:rotated", "BucketName": "acme-other",
+            "KeyPrefix": "p/", "MaxSessionDuration": "7200", "Description": "d",
+            "Tags": [{"Key": "team", "Value": "obs"}]}),
+        ))
+        .await;
+    assert_success(&a);
+    assert_eq!(id(&a), name);
+    assert_eq!(a["Data"]["RoleId"], c["Data"]["RoleId"], "same role, not a new one");
+    assert_eq!(
+        writes(&a),
+        ["UpdateAssumeRolePolicy", "UpdateRole", "TagRole", "PutRolePolicy"]
+    );
+    let role = w.role(&name).await.expect("role");
+    let trust = logzio_role::iam::decode_policy(role.assume_role_policy_document().expect("trust"));
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "logzio:aws:extid:rotated"
+    );
+    assert_eq!(role.max_session_duration(), Some(7200));
+    assert_eq!(role.description(), Some("d"));
+    assert!(tags(&role).contains(&("team".into(), "obs".into())));
+    let policy = w.inline_policy(&name, "LogzioArchiveAccess").await.expect("policy");
+    assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::acme-other");
+    assert_eq!(policy["Statement"][2]["Resource"], "arn:aws:s3:::acme-other/p/*");
+}
+
+#[tokio::test]
+async fn no_op_update_makes_no_write_call() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({}))).await);
+    let old = create(json!({}))["ResourceProperties"].clone();
+    let a = w.answer(update(&name, &old, json!({}))).await;
+    assert_success(&a);
+    assert_eq!(actions(&a), ["GetRole", "ListRolePolicies", "GetRolePolicy"]);
+}
+
+#[tokio::test]
+async fn renamed_policy_replaces_the_old_inline_policy_and_tags_are_removed() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({"Tags": [{"Key": "a", "Value": "1"}]}))).await);
+    let old = json!({});
+    let a = w.answer(update(&name, &old, json!({"PolicyName": "Renamed"}))).await;
+    assert_success(&a);
+    assert_eq!(w.inline_policy_names(&name).await, ["Renamed"]);
+    let role = w.role(&name).await.expect("role");
+    assert!(!tags(&role).iter().any(|(k, _)| k == "a"), "tag a removed");
+}
+
+#[tokio::test]
+async fn permissions_boundary_is_put_and_removed_in_place() {
+    let w = World::new();
+    let arn = w
+        .iam
+        .create_policy()
+        .policy_name("B")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("policy")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_owned();
+    let name = id(&w.answer(create(json!({}))).await);
+    let a = w
+        .answer(update(&name, &json!({}), json!({"PermissionsBoundary": arn})))
+        .await;
+    assert_eq!(writes(&a), ["PutRolePermissionsBoundary"]);
+    assert!(w.role(&name).await.expect("role").permissions_boundary().is_some());
+    let a = w.answer(update(&name, &json!({}), json!({}))).await;
+    assert_eq!(writes(&a), ["DeleteRolePermissionsBoundary"]);
+    assert!(w.role(&name).await.expect("role").permissions_boundary().is_none());
+}
+
+#[tokio::test]
+async fn new_role_name_replaces_the_role_and_rollback_returns_to_the_old_one() {
+    let w = World::new();
+    let c = w.answer(create(json!({"RoleName": "ArchiveA"}))).await;
+    assert_eq!(id(&c), "ArchiveA");
+    let props_a = create(json!({"RoleName": "ArchiveA"}))["ResourceProperties"].clone();
+    let u = w
+        .answer(update("ArchiveA", &props_a, json!({"RoleName": "ArchiveB"})))
+        .await;
+    assert_success(&u);
+    assert_eq!(id(&u), "ArchiveB");
+    // CloudFormation deletes the old one only after the update completes: both exist now.
+    assert!(w.role("ArchiveA").await.is_some());
+    assert!(w.role("ArchiveB").await.is_some());
+
+    // Rollback: old and new swapped.
+    let props_b = create(json!({"RoleName": "ArchiveB"}))["ResourceProperties"].clone();
+    let r = w
+        .answer(update("ArchiveB", &props_b, json!({"RoleName": "ArchiveA"})))
+        .await;
+    assert_success(&r);
+    assert_eq!(id(&r), "ArchiveA");
+    assert_eq!(
+        r["Data"]["RoleId"], c["Data"]["RoleId"],
+        "rollback converges on the original role"
+    );
+    assert!(writes(&r).is_empty(), "{:?}", actions(&r));
+    // Cleanup after rollback: CloudFormation deletes B.
+    assert_success(&w.answer(delete("ArchiveB")).await);
+    assert_eq!(w.role_names().await, ["ArchiveA"]);
+}
+
+#[tokio::test]
+async fn new_path_without_role_name_replaces_the_role_with_a_new_generated_name() {
+    let w = World::new();
+    let first = id(&w.answer(create(json!({}))).await);
+    let u = w.answer(update(&first, &json!({}), json!({"Path": "/logzio/"}))).await;
+    assert_success(&u);
+    let second = id(&u);
+    assert_ne!(first, second);
+    assert_eq!(w.role(&second).await.expect("new role").path(), "/logzio/");
+    assert_eq!(
+        w.role(&first)
+            .await
+            .expect("old role kept for CloudFormation's Delete")
+            .path(),
+        "/"
+    );
+
+    // Rollback to the old path lands on the old role again, not on a third one.
+    let r = w.answer(update(&second, &json!({"Path": "/logzio/"}), json!({}))).await;
+    assert_eq!(id(&r), first);
+    assert!(writes(&r).is_empty());
+}
+
+#[tokio::test]
+async fn without_role_name_the_current_role_is_kept() {
+    let w = World::new();
+    let c = w.answer(create(json!({"RoleName": "Named"}))).await;
+    let u = w
+        .answer(update(
+            "Named",
+            &json!({"RoleName": "Named"}),
+            json!({"KeyPrefix": "x/"}),
+        ))
+        .await;
+    assert_success(&u);
+    assert_eq!(id(&u), id(&c));
+}
+
+#[tokio::test]
+async fn path_change_with_a_fixed_role_name_fails_and_names_path() {
+    let w = World::new();
+    w.answer(create(json!({"RoleName": "Fixed"}))).await;
+    let u = w
+        .answer(update(
+            "Fixed",
+            &json!({"RoleName": "Fixed"}),
+            json!({"RoleName": "Fixed", "Path": "/x/"}),
+        ))
+        .await;
+    assert_failed(&u, "Path:");
+    assert_eq!(id(&u), "Fixed");
+    assert_eq!(w.role("Fixed").await.expect("role").path(), "/");
+}
+
+#[tokio::test]
+async fn drift_is_repaired_by_an_update() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({}))).await);
+    w.iam
+        .update_assume_role_policy()
+        .role_name(&name)
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .expect("drift trust");
+    w.iam
+        .delete_role_policy()
+        .role_name(&name)
+        .policy_name("LogzioArchiveAccess")
+        .send()
+        .await
+        .expect("drift policy");
+    w.iam
+        .put_role_policy()
+        .role_name(&name)
+        .policy_name("AddedByHand")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("extra policy");
+    let a = w.answer(update(&name, &json!({}), json!({}))).await;
+    assert_success(&a);
+    assert_eq!(
+        writes(&a),
+        ["UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy"]
+    );
+    let role = w.role(&name).await.expect("role");
+    let trust = logzio_role::iam::decode_policy(role.assume_role_policy_document().expect("trust"));
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::406095609952:root"
+    );
+    assert_eq!(w.inline_policy_names(&name).await, ["LogzioArchiveAccess"]);
+}
+
+#[tokio::test]
+async fn update_recreates_a_role_deleted_out_of_band() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({}))).await);
+    w.iam
+        .delete_role_policy()
+        .role_name(&name)
+        .policy_name("LogzioArchiveAccess")
+        .send()
+        .await
+        .expect("dp");
+    w.iam.delete_role().role_name(&name).send().await.expect("delete");
+    let a = w.answer(update(&name, &json!({}), json!({}))).await;
+    assert_success(&a);
+    assert_eq!(id(&a), name);
+    assert_eq!(writes(&a), ["CreateRole", "PutRolePolicy"]);
+    assert!(w.role(&name).await.is_some());
+}
+
+#[tokio::test]
+async fn delete_removes_the_role_and_everything_attached_to_it() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({}))).await);
+    let managed = w
+        .iam
+        .create_policy()
+        .policy_name("Managed")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("policy");
+    let arn = managed.policy().and_then(|p| p.arn()).expect("arn");
+    w.iam
+        .attach_role_policy()
+        .role_name(&name)
+        .policy_arn(arn)
+        .send()
+        .await
+        .expect("attach");
+    w.iam
+        .create_instance_profile()
+        .instance_profile_name("Profile")
+        .send()
+        .await
+        .expect("profile");
+    w.iam
+        .add_role_to_instance_profile()
+        .instance_profile_name("Profile")
+        .role_name(&name)
+        .send()
+        .await
+        .expect("add to profile");
+    let d = w.answer(delete(&name)).await;
+    assert_success(&d);
+    assert_eq!(id(&d), name);
+    for action in [
+        "DeleteRolePolicy",
+        "DetachRolePolicy",
+        "RemoveRoleFromInstanceProfile",
+        "DeleteRole",
+    ] {
+        assert!(
+            actions(&d).iter().any(|a| a == action),
+            "{action} missing from {:?}",
+            actions(&d)
+        );
+    }
+    assert!(w.role(&name).await.is_none());
+    // A second Delete (redelivery) finds nothing and succeeds.
+    assert_success(&w.answer(delete(&name)).await);
+}
+
+#[tokio::test]
+async fn delete_of_an_id_that_is_not_a_role_name_succeeds_without_calls() {
+    let w = World::new();
+    let d = w.answer(delete("ArchiveRole-0c1a53d2 not a role")).await;
+    assert_success(&d);
+    assert_eq!(id(&d), "ArchiveRole-0c1a53d2 not a role");
+    assert!(actions(&d).is_empty());
+}
+
+async fn make_foreign_role(w: &World, name: &str) {
+    w.iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .expect("foreign role");
+}
+
+#[tokio::test]
+async fn create_over_a_foreign_role_fails_and_leaves_it_untouched_and_the_rollback_delete_too() {
+    let w = World::new();
+    make_foreign_role(&w, "ProdAdmin").await;
+    let before = w.role("ProdAdmin").await.expect("role");
+    let c = w.answer(create(json!({"RoleName": "ProdAdmin"}))).await;
+    assert_failed(
+        &c,
+        "RoleName: role ProdAdmin already exists and is not managed by this resource",
+    );
+    assert_eq!(id(&c), "ProdAdmin");
+    assert!(writes(&c).is_empty());
+    let d = w.answer(delete("ProdAdmin")).await;
+    assert_success(&d);
+    assert!(writes(&d).is_empty());
+    let after = w.role("ProdAdmin").await.expect("still there");
+    assert_eq!(
+        after.assume_role_policy_document(),
+        before.assume_role_policy_document()
+    );
+    assert!(w.inline_policy_names("ProdAdmin").await.is_empty());
+}
+
+#[tokio::test]
+async fn update_of_a_foreign_role_fails_untouched() {
+    let w = World::new();
+    make_foreign_role(&w, "Someone").await;
+    let u = w
+        .answer(update("Someone", &json!({}), json!({"RoleName": "Someone"})))
+        .await;
+    assert_failed(&u, "not managed by this resource");
+    assert!(writes(&u).is_empty());
+    let u = w.answer(update("Someone", &json!({}), json!({}))).await;
+    assert_failed(&u, "not managed by this resource");
+    assert!(w.inline_policy_names("Someone").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_role_of_another_resource_in_the_same_stack_is_foreign() {
+    let w = World::new();
+    w.answer(create(json!({"RoleName": "Shared"}))).await;
+    let mut other = create(json!({"RoleName": "Shared"}));
+    other["LogicalResourceId"] = json!("OtherRole");
+    assert_failed(&w.answer(other.clone()).await, "not managed by this resource");
+    let mut d = delete("Shared");
+    d["LogicalResourceId"] = json!("OtherRole");
+    assert_success(&w.answer(d).await);
+    assert!(w.role("Shared").await.is_some());
+}
+
+#[tokio::test]
+async fn invalid_properties_fail_naming_every_property_and_touch_nothing() {
+    let w = World::new();
+    let c = w
+        .answer(create(
+            json!({"BucketName": "logs-*", "Bucketname": "x", "MaxSessionDuration": "10",
+            "ExternalId": "has spaces secret"}),
+        ))
+        .await;
+    assert_failed(&c, "BucketName:");
+    let reason = c["Reason"].as_str().expect("reason");
+    for p in ["Bucketname: unknown property", "MaxSessionDuration:", "ExternalId:"] {
+        assert!(reason.contains(p), "{p} missing in {reason}");
+    }
+    assert!(!reason.contains("secret"), "ExternalId leaked: {reason}");
+    assert!(actions(&c).is_empty(), "no IAM call before validation passes");
+    assert!(w.role_names().await.is_empty());
+    // The rollback Delete of the answered id is harmless.
+    assert_success(&w.answer(delete(&id(&c))).await);
+}
+
+#[tokio::test]
+async fn invalid_update_fails_and_keeps_the_role_as_it_was() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({}))).await);
+    let u = w
+        .answer(update(&name, &json!({}), json!({"KmsKeyArn": "arn:aws:s3:::nope"})))
+        .await;
+    assert_failed(&u, "KmsKeyArn:");
+    assert_eq!(id(&u), name, "a failed Update keeps the physical id");
+    assert!(actions(&u).is_empty());
+}
+
+#[tokio::test]
+async fn create_failing_after_the_role_exists_leaves_no_orphan() {
+    let w = World::new();
+    w.fail_action("PutRolePolicy");
+    let c = w.answer(create(json!({}))).await;
+    assert_failed(&c, "iam:PutRolePolicy on role logs-archive-ArchiveRole-");
+    assert!(actions(&c).iter().any(|a| a == "DeleteRole"), "{:?}", actions(&c));
+    assert!(
+        w.role_names().await.is_empty(),
+        "orphan left: {:?}",
+        w.role_names().await
+    );
+    // And the rollback Delete of the answered id succeeds.
+    w.heal();
+    assert_success(&w.answer(delete(&id(&c))).await);
+}
+
+#[tokio::test]
+async fn failed_replacement_removes_the_new_role_and_keeps_the_old_id() {
+    let w = World::new();
+    w.answer(create(json!({"RoleName": "Old"}))).await;
+    w.fail_action("PutRolePolicy");
+    let u = w
+        .answer(update("Old", &json!({"RoleName": "Old"}), json!({"RoleName": "New"})))
+        .await;
+    assert_failed(&u, "PutRolePolicy");
+    assert_eq!(id(&u), "Old");
+    assert!(w.role("New").await.is_none());
+    assert!(w.role("Old").await.is_some());
+}
+
+#[tokio::test]
+async fn iam_errors_carry_their_code_and_message_into_the_reason() {
+    // An IAM that denies everything, speaking IAM's wire protocol.
+    let iam = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(403).set_body_string(
+            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized to perform: iam:GetRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#,
+        ))
+        .mount(&iam)
+        .await;
+    let w = World::with_endpoint(&iam.uri());
+    let c = w.answer(create(json!({}))).await;
+    assert_failed(&c, "iam:GetRole on role logs-archive-ArchiveRole-");
+    assert_failed(
+        &c,
+        "AccessDenied: User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized",
+    );
+    let d = w.answer(delete("SomeRole")).await;
+    assert_failed(&d, "AccessDenied");
+}
+
+#[tokio::test]
+async fn iam_that_never_answers_gets_a_timed_out_failure_before_the_deadline() {
+    // Accepts connections and never answers: every IAM call hangs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let w = World::with_endpoint(&endpoint);
+    let started = std::time::Instant::now();
+    let c = w
+        .answer_within(create(json!({})), std::time::Duration::from_secs(2))
+        .await;
+    assert_failed(&c, "timed out");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "answered after the deadline"
+    );
+    // The failure names the role a Create may have made, for the rollback Delete.
+    assert!(id(&c).starts_with("logs-archive-ArchiveRole-"));
+    drop(listener);
+}

@@ -1,0 +1,307 @@
+//! The CloudFormation protocol on its own, with scripted resources: malformed events, panics, the deadline and
+//! the ResponseURL's failures. No IAM here: this is the layer that must answer whatever the resource does.
+
+use logzio_role::cfn::sender::ResponseSender;
+use logzio_role::cfn::{CustomResource, EventError, Failure, Handler, Request, Success};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A resource that does what the test event's `ResourceProperties.Behave` says.
+struct Scripted {
+    calls: AtomicUsize,
+}
+
+impl Scripted {
+    async fn act(&self, req: &Request) -> Result<Success, Failure> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match req.properties["Behave"].as_str().unwrap_or("ok") {
+            "panic" => panic!("boom in the work"),
+            "hang" => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                unreachable!()
+            }
+            "fail" => Err(Failure::new("it failed")),
+            "long-reason" => Err(Failure::new("x".repeat(10_000))),
+            _ => Ok(Success {
+                physical_resource_id: "made-id".into(),
+                data: [("Arn".to_owned(), "arn:x".to_owned())].into(),
+                actions: vec!["Did".into()],
+            }),
+        }
+    }
+}
+
+impl CustomResource for Scripted {
+    async fn create(&self, req: &Request) -> Result<Success, Failure> {
+        self.act(req).await
+    }
+    async fn update(&self, req: &Request) -> Result<Success, Failure> {
+        self.act(req).await
+    }
+    async fn delete(&self, req: &Request) -> Result<Success, Failure> {
+        self.act(req).await
+    }
+    fn create_failure_id(&self, _req: &Request) -> Option<String> {
+        Some("planned-id".into())
+    }
+}
+
+fn handler() -> Handler<Scripted> {
+    Handler::new(
+        Scripted {
+            calls: AtomicUsize::new(0),
+        },
+        ResponseSender::new().expect("client"),
+    )
+    .with_answer_margin(Duration::from_millis(300))
+}
+
+fn event(request_type: &str, behave: &str, url: &str) -> Value {
+    let mut e = json!({
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "ResponseURL": format!("{url}/resp?X-Amz-Signature=secret"),
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/id",
+        "RequestId": "req-1",
+        "ResourceType": "Custom::LogzioRole",
+        "LogicalResourceId": "Res",
+        "ResourceProperties": {"Behave": behave}
+    });
+    if request_type != "Create" {
+        e["PhysicalResourceId"] = json!("old-id");
+    }
+    if request_type == "Update" {
+        e["OldResourceProperties"] = json!({});
+    }
+    e
+}
+
+async fn cfn(status: u16) -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&s)
+        .await;
+    s
+}
+
+async fn bodies(s: &MockServer) -> Vec<Value> {
+    let reqs = s.received_requests().await.expect("recording");
+    reqs.iter()
+        .map(|r| {
+            assert!(r.body.len() <= 4096);
+            assert!(
+                r.headers.get("content-type").is_none_or(|v| v.is_empty()),
+                "Content-Type set"
+            );
+            serde_json::from_slice(&r.body).expect("json")
+        })
+        .collect()
+}
+
+fn soon(secs: u64) -> Instant {
+    Instant::now() + Duration::from_secs(secs)
+}
+
+#[tokio::test]
+async fn success_is_answered_once_with_the_resources_id_and_data() {
+    let s = cfn(200).await;
+    let h = handler();
+    let out = h
+        .handle_payload(event("Create", "ok", &s.uri()), soon(10))
+        .await
+        .expect("ok");
+    assert_eq!(out["Status"], "SUCCESS");
+    let b = bodies(&s).await;
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["Status"], "SUCCESS");
+    assert_eq!(b[0]["PhysicalResourceId"], "made-id");
+    assert_eq!(b[0]["Data"]["Arn"], "arn:x");
+    assert_eq!(b[0]["RequestId"], "req-1");
+    assert_eq!(b[0]["LogicalResourceId"], "Res");
+}
+
+#[tokio::test]
+async fn a_failed_create_answers_the_planned_id_and_a_failed_update_keeps_the_old_one() {
+    let s = cfn(200).await;
+    let h = handler();
+    h.handle_payload(event("Create", "fail", &s.uri()), soon(10))
+        .await
+        .expect("ok");
+    h.handle_payload(event("Update", "fail", &s.uri()), soon(10))
+        .await
+        .expect("ok");
+    h.handle_payload(event("Delete", "ok", &s.uri()), soon(10))
+        .await
+        .expect("ok");
+    let b = bodies(&s).await;
+    assert_eq!(
+        (b[0]["Status"].as_str(), b[0]["PhysicalResourceId"].as_str()),
+        (Some("FAILED"), Some("planned-id"))
+    );
+    assert_eq!(b[0]["Reason"], "it failed");
+    assert_eq!(
+        (b[1]["Status"].as_str(), b[1]["PhysicalResourceId"].as_str()),
+        (Some("FAILED"), Some("old-id"))
+    );
+    // A Delete always answers the id it was asked to delete.
+    assert_eq!(
+        (b[2]["Status"].as_str(), b[2]["PhysicalResourceId"].as_str()),
+        (Some("SUCCESS"), Some("old-id"))
+    );
+}
+
+#[tokio::test]
+async fn a_panic_in_the_work_is_answered_failed_and_the_handler_keeps_serving() {
+    let s = cfn(200).await;
+    let h = handler();
+    let out = h
+        .handle_payload(event("Create", "panic", &s.uri()), soon(10))
+        .await
+        .expect("answered");
+    assert_eq!(out["Status"], "FAILED");
+    h.handle_payload(event("Create", "ok", &s.uri()), soon(10))
+        .await
+        .expect("next event");
+    let b = bodies(&s).await;
+    assert_eq!(b[0]["Status"], "FAILED");
+    assert!(
+        b[0]["Reason"]
+            .as_str()
+            .expect("reason")
+            .contains("panicked: boom in the work")
+    );
+    assert_eq!(b[1]["Status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn work_past_the_deadline_is_stopped_and_answered_failed_once_before_the_deadline() {
+    let s = cfn(200).await;
+    let h = handler();
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    h.handle_payload(event("Update", "hang", &s.uri()), deadline)
+        .await
+        .expect("answered");
+    assert!(Instant::now() < deadline, "answered after the deadline");
+    let b = bodies(&s).await;
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["Status"], "FAILED");
+    assert!(b[0]["Reason"].as_str().expect("reason").starts_with("timed out"));
+    assert_eq!(b[0]["PhysicalResourceId"], "old-id");
+}
+
+#[tokio::test]
+async fn a_long_reason_is_truncated_to_fit() {
+    let s = cfn(200).await;
+    handler()
+        .handle_payload(event("Create", "long-reason", &s.uri()), soon(10))
+        .await
+        .expect("ok");
+    let b = bodies(&s).await;
+    assert!(b[0]["Reason"].as_str().expect("reason").ends_with("[truncated]"));
+}
+
+#[tokio::test]
+async fn response_url_5xx_and_429_are_retried_until_accepted() {
+    let s = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(3)
+        .mount(&s)
+        .await;
+    handler()
+        .handle_payload(event("Create", "ok", &s.uri()), soon(20))
+        .await
+        .expect("delivered");
+    let b = bodies(&s).await;
+    assert_eq!(b.len(), 4);
+    assert!(b.iter().all(|x| x == &b[0]), "every attempt sends the same answer");
+}
+
+#[tokio::test]
+async fn response_url_403_is_final_and_not_retried() {
+    let s = cfn(403).await;
+    let err = handler()
+        .handle_payload(event("Create", "ok", &s.uri()), soon(20))
+        .await
+        .expect_err("not delivered");
+    assert!(matches!(err, EventError::Send(_)));
+    assert!(!err.to_string().contains("secret"), "the URL's query leaked: {err}");
+    assert_eq!(bodies(&s).await.len(), 1);
+}
+
+#[tokio::test]
+async fn unreachable_response_url_gives_up_at_the_deadline() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let err = handler()
+        .handle_payload(event("Delete", "ok", &format!("http://127.0.0.1:{port}")), deadline)
+        .await
+        .expect_err("cannot deliver");
+    assert!(
+        Instant::now() <= deadline + Duration::from_millis(200),
+        "kept trying past the deadline"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("could not be reached"), "{msg}");
+    assert!(!msg.contains("secret"), "{msg}");
+}
+
+#[tokio::test]
+async fn an_event_without_response_url_is_an_error_and_nothing_is_sent() {
+    let s = cfn(200).await;
+    let mut e = event("Create", "ok", &s.uri());
+    e.as_object_mut().expect("object").remove("ResponseURL");
+    let h = handler();
+    assert!(matches!(
+        h.handle_payload(e, soon(5)).await,
+        Err(EventError::NoResponseUrl)
+    ));
+    assert!(matches!(
+        h.handle_payload(json!("not an object"), soon(5)).await,
+        Err(EventError::NoResponseUrl)
+    ));
+    assert!(bodies(&s).await.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_request_type_or_missing_fields_are_answered_failed_and_reported() {
+    let s = cfn(200).await;
+    let h = handler();
+    let e = event("Replace", "ok", &s.uri());
+    assert!(matches!(
+        h.handle_payload(e, soon(5)).await,
+        Err(EventError::Malformed(_))
+    ));
+    let mut e = event("Create", "ok", &s.uri());
+    e.as_object_mut().expect("object").remove("StackId");
+    assert!(matches!(
+        h.handle_payload(e, soon(5)).await,
+        Err(EventError::Malformed(_))
+    ));
+    let b = bodies(&s).await;
+    assert_eq!(b.len(), 2);
+    assert!(b.iter().all(|x| x["Status"] == "FAILED"));
+    assert!(b[0]["Reason"].as_str().expect("reason").starts_with("malformed event"));
+    assert_eq!(b[0]["RequestId"], "req-1");
+    assert!(b[1]["Reason"].as_str().expect("reason").contains("StackId"));
+}
