@@ -238,8 +238,8 @@ impl IamSession<'_> {
             } => {
                 c.update_role()
                     .role_name(role)
-                    .set_description(description.clone())
-                    .set_max_session_duration(*max_session_duration)
+                    .description(description)
+                    .max_session_duration(*max_session_duration)
                     .send()
                     .await
                     .map_err(|e| iam_error(action, role, e))?;

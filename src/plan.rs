@@ -101,9 +101,10 @@ pub enum IamCall {
     UpdateAssumeRolePolicy {
         document: Value,
     },
+    /// Sends both fields: moto clears a description that UpdateRole leaves out, so we never leave it out.
     UpdateRole {
-        description: Option<String>,
-        max_session_duration: Option<i32>,
+        description: String,
+        max_session_duration: i32,
     },
     PutRolePermissionsBoundary {
         arn: String,
@@ -159,14 +160,12 @@ pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> 
             document: desired.trust_policy.clone(),
         });
     }
-    let description =
-        (actual.description.as_deref() != Some(&desired.description)).then(|| desired.description.clone());
-    let session =
-        (actual.max_session_duration != Some(desired.max_session_duration)).then_some(desired.max_session_duration);
-    if description.is_some() || session.is_some() {
+    if actual.description.as_deref() != Some(&desired.description)
+        || actual.max_session_duration != Some(desired.max_session_duration)
+    {
         calls.push(IamCall::UpdateRole {
-            description,
-            max_session_duration: session,
+            description: desired.description.clone(),
+            max_session_duration: desired.max_session_duration,
         });
     }
     match (&desired.permissions_boundary, &actual.permissions_boundary) {
@@ -328,16 +327,16 @@ mod tests {
         assert_eq!(
             plan(&d, Some(&a)),
             [IamCall::UpdateRole {
-                description: Some("x".into()),
-                max_session_duration: Some(7200)
+                description: "x".into(),
+                max_session_duration: 7200
             }]
         );
         let d = desired(json!({"MaxSessionDuration": 7200}));
         assert_eq!(
             plan(&d, Some(&a)),
             [IamCall::UpdateRole {
-                description: None,
-                max_session_duration: Some(7200)
+                description: d.description.clone(),
+                max_session_duration: 7200
             }]
         );
     }

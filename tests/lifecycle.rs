@@ -647,3 +647,20 @@ async fn iam_that_never_answers_gets_a_timed_out_failure_before_the_deadline() {
     assert!(id(&c).starts_with("logs-archive-ArchiveRole-"));
     drop(listener);
 }
+
+#[tokio::test]
+async fn changing_only_the_session_length_keeps_the_description() {
+    let w = World::new();
+    let name = id(&w.answer(create(json!({"Description": "kept"}))).await);
+    let a = w
+        .answer(update(
+            &name,
+            &json!({}),
+            json!({"Description": "kept", "MaxSessionDuration": 7200}),
+        ))
+        .await;
+    assert_eq!(writes(&a), ["UpdateRole"]);
+    let role = w.role(&name).await.expect("role");
+    assert_eq!(role.description(), Some("kept"));
+    assert_eq!(role.max_session_duration(), Some(7200));
+}
