@@ -15,17 +15,26 @@ pub mod resource;
 
 use std::time::Duration;
 
+/// IAM retries: the SDK's standard mode (exponential backoff with jitter on throttling, 5xx and connection
+/// errors) with [`iam::MAX_ATTEMPTS`] attempts; the Lambda deadline bounds the total.
+pub fn iam_retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS)
+}
+
+/// IAM timeouts: a hung connection or attempt is retried instead of eating the whole deadline.
+pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .build()
+}
+
 /// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
 pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, reqwest::Error> {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS))
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .build(),
-        )
+        .retry_config(iam_retry_config())
+        .timeout_config(iam_timeout_config())
         .load()
         .await;
     let iam = iam::Iam::new(aws_sdk_iam::Client::new(&config));

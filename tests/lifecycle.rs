@@ -664,3 +664,31 @@ async fn changing_only_the_session_length_keeps_the_description() {
     assert_eq!(role.description(), Some("kept"));
     assert_eq!(role.max_session_duration(), Some(7200));
 }
+
+#[tokio::test]
+async fn iam_throttling_is_retried_by_the_sdk() {
+    // GetRole is throttled twice, then answers that the role does not exist: the Delete must succeed.
+    let iam = wiremock::MockServer::start().await;
+    let error = |code: &str, msg: &str| {
+        format!(
+            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>r</RequestId></ErrorResponse>"#
+        )
+    };
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(400).set_body_string(error("Throttling", "Rate exceeded")))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&iam)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(404).set_body_string(error("NoSuchEntity", "Role not found")))
+        .with_priority(2)
+        .expect(1)
+        .mount(&iam)
+        .await;
+    let w = World::with_endpoint(&iam.uri());
+    let d = w.answer(delete("Gone")).await;
+    assert_success(&d);
+    assert_eq!(actions(&d), ["GetRole"], "one logical call, retried inside the SDK");
+}

@@ -124,6 +124,8 @@ pub fn iam_client(endpoint: &str, account: &str, fail: Arc<Mutex<HashSet<String>
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .retry_config(logzio_role::iam_retry_config())
+        .timeout_config(logzio_role::iam_timeout_config())
         .interceptor(TestInterceptor {
             account: account.to_owned(),
             fail,
