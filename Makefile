@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BIN := target/debug/logzio-role
+RELEASE_BIN := target/release/logzio-role
 
 # Tests and the demo never reach AWS: dummy keys, no instance-metadata probing, IAM at a local emulator.
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -40,6 +41,8 @@ tools: $(VENV)/.tools
 
 $(BIN): FORCE
 	cargo build --locked
+$(RELEASE_BIN): FORCE
+	cargo build --locked --release
 FORCE:
 
 demo: venv $(BIN)
@@ -56,8 +59,9 @@ lint: fmt clippy
 unit: venv
 	$(OFFLINE_ENV) MOTO_PYTHON=$(CURDIR)/$(PY) cargo test --locked
 
-e2e: venv $(BIN)
-	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(BIN) --check --quiet
+# The release binary (LTO, panic = "unwind"), unchanged, under a local Lambda Runtime API.
+e2e: venv $(RELEASE_BIN)
+	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(RELEASE_BIN) --check --quiet
 
 test: lint unit e2e
 

@@ -4,6 +4,7 @@
 //! can list them. Errors keep the SDK error as their source and carry IAM's error code and message, because
 //! "not found" must stay distinguishable from "throttled" and a person must read why. It decides nothing.
 
+use crate::cfn::Journal;
 use crate::plan::{ActualRole, DesiredRole, IamCall};
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::http::HttpResponse;
@@ -118,25 +119,25 @@ impl Iam {
         Iam { client }
     }
 
-    /// A session for one event: it records the calls made.
-    pub fn session(&self) -> IamSession<'_> {
+    /// A session for one event: it records each call's action name in `journal`.
+    pub fn session(&self, journal: &Journal) -> IamSession<'_> {
         IamSession {
             client: &self.client,
-            calls: Vec::new(),
+            journal: journal.clone(),
         }
     }
 }
 
-/// IAM calls for one event, with the list of actions called.
+/// IAM calls for one event, recorded in the event's journal.
 #[derive(Debug)]
 pub struct IamSession<'a> {
     client: &'a Client,
-    pub calls: Vec<String>,
+    journal: Journal,
 }
 
 impl IamSession<'_> {
     fn record(&mut self, action: &str) {
-        self.calls.push(action.to_owned());
+        self.journal.record(action);
     }
 
     /// GetRole: the role with its tags, or None if there is no such role. Inline policies are not read here.

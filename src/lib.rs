@@ -15,6 +15,27 @@ pub mod resource;
 
 use std::time::Duration;
 
+/// Sets up logging like `lambda_runtime::tracing::init_default_subscriber` (level from `AWS_LAMBDA_LOG_LEVEL` or
+/// `RUST_LOG`, JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`), except that only this crate logs below INFO: at DEBUG and
+/// TRACE the runtime logs whole events and the SDK whole requests, which carry the ResponseURL's signature and
+/// the ExternalId.
+pub fn init_tracing() {
+    use lambda_runtime::tracing::subscriber::{EnvFilter, filter::LevelFilter};
+    let wanted = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|l| l.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let others = wanted.min(LevelFilter::INFO);
+    let filter = EnvFilter::new(format!("{others},logzio_role={wanted}"));
+    let fmt = lambda_runtime::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json { fmt.json().init() } else { fmt.init() }
+}
+
 /// IAM retries: the SDK's standard mode (exponential backoff with jitter on throttling, 5xx and connection
 /// errors) with [`iam::MAX_ATTEMPTS`] attempts; the Lambda deadline bounds the total.
 pub fn iam_retry_config() -> aws_config::retry::RetryConfig {

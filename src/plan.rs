@@ -375,19 +375,6 @@ mod tests {
     }
 
     #[test]
-    fn missing_ownership_tags_are_restored() {
-        let d = desired(json!({}));
-        let mut a = actual_of(&d);
-        a.tags.remove(LOGICAL_ID_TAG);
-        assert_eq!(
-            plan(&d, Some(&a)),
-            [IamCall::TagRole {
-                tags: [(LOGICAL_ID_TAG.into(), "ArchiveRole".into())].into()
-            }]
-        );
-    }
-
-    #[test]
     fn renamed_policy_is_put_before_the_old_one_is_removed() {
         let a = actual_of(&desired(json!({})));
         let d = desired(json!({"PolicyName": "Renamed"}));

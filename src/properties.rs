@@ -330,8 +330,13 @@ impl ArchiveRoleSpec {
 /// The `RoleName` property if it is present and a valid role name, without judging anything else.
 /// Used to name the role a failed Create may have left, so the rollback Delete finds it.
 pub fn role_name_hint(properties: &Value) -> Option<RoleName> {
-    let s = properties.get("RoleName")?.as_str()?;
-    role_name_rule(s).ok().map(|()| RoleName(s.to_owned()))
+    let s = match properties.get("RoleName")? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    role_name_rule(&s).ok().map(|()| RoleName(s))
 }
 
 impl RoleName {
@@ -495,8 +500,14 @@ fn description_rule(d: &str) -> Result<(), String> {
     if n > 1000 {
         return Err(format!("must be at most 1000 characters, got {n}"));
     }
-    if d.chars().any(|c| c.is_control() && c != '\t' && c != '\n' && c != '\r') {
-        return Err("must not contain control characters".into());
+    // IAM's pattern: tab, newline, carriage return, printable ASCII and Latin-1 from U+00A1 to U+00FF.
+    if let Some(c) = d
+        .chars()
+        .find(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'))
+    {
+        return Err(format!(
+            "{c:?} is not allowed: only printable ASCII and Latin-1 characters (IAM description rules)"
+        ));
     }
     Ok(())
 }
@@ -823,6 +834,13 @@ mod tests {
     }
 
     #[test]
+    fn description_is_printable_ascii_or_latin1() {
+        rejects("Description", json!("logs \u{1F4E6}"));
+        rejects("Description", json!("bell \u{7}"));
+        accepts("Description", json!("Archivo de registros: año\tñ"));
+    }
+
+    #[test]
     fn description_is_at_most_1000_characters() {
         rejects("Description", json!("d".repeat(1001)));
         assert_eq!(
@@ -930,6 +948,10 @@ mod tests {
             Some("Good".into())
         );
         assert_eq!(role_name_hint(&json!({"RoleName": "b a d"})), None);
+        assert_eq!(
+            role_name_hint(&json!({"RoleName": 12345})).map(|r| r.to_string()),
+            Some("12345".into())
+        );
         assert_eq!(role_name_hint(&json!({})), None);
     }
 }

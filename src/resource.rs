@@ -5,10 +5,10 @@
 //! that lacks our ownership tags, and a Create or replacement that fails after making a role removes it again.
 //! It knows the protocol only through [`CustomResource`]: never the ResponseURL.
 
-use crate::cfn::{CustomResource, Failure, Request, Success};
+use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{Iam, IamError, IamErrorKind, IamSession, RoleRef};
 use crate::plan::{ActualRole, DesiredRole, Owner, generated_role_name, plan};
-use crate::policy::{INLINE_POLICY_LIMIT, policy_size};
+use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
 use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName, role_name_hint};
 use std::collections::BTreeMap;
 
@@ -55,31 +55,36 @@ fn owner(req: &Request) -> Owner {
     }
 }
 
-/// The validated spec and the stack's partition.
+/// The validated spec and the stack's partition: every check that needs no IAM call.
 fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
     let partition = req
         .partition()
         .ok_or_else(|| ArchiveRoleError::NoPartition(req.stack_id.clone()))?
         .to_owned();
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition)?;
-    Ok((spec, partition))
-}
-
-fn desired(
-    req: &Request,
-    spec: &ArchiveRoleSpec,
-    partition: &str,
-    name: String,
-) -> Result<DesiredRole, ArchiveRoleError> {
-    let d = DesiredRole::new(spec, name, partition, &owner(req));
-    let size = policy_size(&d.policy);
+    // Cannot be exceeded with valid properties today (about 4,600 characters at most); kept as the guard for
+    // the day the policy grows.
+    let size = policy_size(&permissions_policy(
+        &partition,
+        &spec.bucket,
+        &spec.key_prefix,
+        spec.kms_key_arn.as_ref(),
+    ));
     if size > INLINE_POLICY_LIMIT {
         return Err(ArchiveRoleError::PolicyTooLarge(size));
     }
-    Ok(d)
+    Ok((spec, partition))
 }
 
-fn success(role: RoleRef, calls: Vec<String>) -> Success {
+/// The role name the properties ask for: `RoleName`, or the generated name for the `Path`.
+fn wanted_name(req: &Request, spec: &ArchiveRoleSpec) -> String {
+    match &spec.role_name {
+        Some(n) => n.to_string(),
+        None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
+    }
+}
+
+fn success(role: RoleRef) -> Success {
     let data = BTreeMap::from([
         ("Arn".to_owned(), role.arn),
         ("RoleName".to_owned(), role.name.clone()),
@@ -88,15 +93,13 @@ fn success(role: RoleRef, calls: Vec<String>) -> Success {
     Success {
         physical_resource_id: role.name,
         data,
-        actions: calls,
     }
 }
 
-fn failure(e: &ArchiveRoleError, id: Option<String>, calls: Vec<String>) -> Failure {
+fn failure(e: &ArchiveRoleError, id: Option<String>) -> Failure {
     Failure {
         reason: e.to_string(),
         physical_resource_id: id,
-        actions: calls,
     }
 }
 
@@ -186,11 +189,8 @@ impl ArchiveRole {
         iam: &mut IamSession<'_>,
     ) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
         let (spec, partition) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
-        let name = match &spec.role_name {
-            Some(n) => n.to_string(),
-            None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
-        };
-        let d = desired(req, &spec, &partition, name.clone()).map_err(|e| (e, Some(name.clone())))?;
+        let name = wanted_name(req, &spec);
+        let d = DesiredRole::new(&spec, name.clone(), &partition, &owner(req));
         ensure(iam, &d, &owner(req), None).await.map_err(|e| (e, Some(name)))
     }
 
@@ -198,21 +198,23 @@ impl ArchiveRole {
         let (spec, partition) = parse(req)?;
         let owner = owner(req);
         let current = req.physical_resource_id.clone().unwrap_or_default();
-        let generated = || generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str());
-        let (name, known) = match &spec.role_name {
-            Some(n) => (n.to_string(), None),
-            None => match RoleName::parse(&current) {
-                // Keep the current role unless the path changed (or the id was never a role name).
-                Some(_) => match iam.get_role(&current).await? {
-                    Some(a) if owner.owns(&a.tags) && a.path != spec.path.as_str() => (generated(), None),
-                    actual => (current.clone(), Some(actual)),
-                },
-                None => (generated(), None),
-            },
+        let wanted = wanted_name(req, &spec);
+        let (name, known) = if spec.role_name.is_some() || RoleName::parse(&current).is_none() {
+            (wanted, None)
+        } else {
+            // No RoleName: keep the current role unless its path changed. If it is gone, the name for the
+            // wanted path (the same name when the path did not change).
+            match iam.get_role(&current).await? {
+                Some(a) if owner.owns(&a.tags) && a.path != spec.path.as_str() => (wanted, None),
+                Some(a) => (current.clone(), Some(Some(a))),
+                None if wanted == current => (wanted, Some(None)),
+                None => (wanted, None),
+            }
         };
-        let d = desired(req, &spec, &partition, name.clone())?;
+        let d = DesiredRole::new(&spec, name, &partition, &owner);
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
-        // fail is removed again (see create_fresh), and a failed Update keeps the old id: no orphan either way.
+        // fail is removed again (see create_fresh; at the deadline, see `abandoned`), and a failed Update keeps
+        // the old id: no orphan either way.
         ensure(iam, &d, &owner, known).await
     }
 
@@ -235,33 +237,29 @@ impl ArchiveRole {
 
 impl CustomResource for ArchiveRole {
     async fn create(&self, req: &Request) -> Result<Success, Failure> {
-        let mut iam = self.iam.session();
-        let result = self.create_inner(req, &mut iam).await;
-        match result {
-            Ok(role) => Ok(success(role, iam.calls)),
-            Err((e, id)) => Err(failure(&e, id, iam.calls)),
+        let mut iam = self.iam.session(&req.journal);
+        match self.create_inner(req, &mut iam).await {
+            Ok(role) => Ok(success(role)),
+            Err((e, id)) => Err(failure(&e, id)),
         }
     }
 
     async fn update(&self, req: &Request) -> Result<Success, Failure> {
-        let mut iam = self.iam.session();
-        let result = self.update_inner(req, &mut iam).await;
-        match result {
-            Ok(role) => Ok(success(role, iam.calls)),
-            Err(e) => Err(failure(&e, None, iam.calls)),
-        }
+        let mut iam = self.iam.session(&req.journal);
+        self.update_inner(req, &mut iam)
+            .await
+            .map(success)
+            .map_err(|e| failure(&e, None))
     }
 
     async fn delete(&self, req: &Request) -> Result<Success, Failure> {
-        let mut iam = self.iam.session();
-        let result = self.delete_inner(req, &mut iam).await;
-        match result {
+        let mut iam = self.iam.session(&req.journal);
+        match self.delete_inner(req, &mut iam).await {
             Ok(()) => Ok(Success {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),
-                actions: iam.calls,
             }),
-            Err(e) => Err(failure(&e, None, iam.calls)),
+            Err(e) => Err(failure(&e, None)),
         }
     }
 
@@ -274,5 +272,26 @@ impl CustomResource for ArchiveRole {
                 generated_role_name(&req.stack_id, &req.logical_resource_id, path)
             });
         Some(name)
+    }
+
+    /// An Update stopped at the deadline after CreateRole of a replacement: remove that new role (if it is ours),
+    /// since the FAILED answer keeps the old id and nothing else would ever delete it. A Create needs nothing:
+    /// its FAILED answer names the role, and CloudFormation's rollback Delete removes it.
+    async fn abandoned(&self, req: &Request) {
+        if req.request_type != RequestType::Update || !req.journal.entries().iter().any(|a| a == "CreateRole") {
+            return;
+        }
+        let Ok((spec, _)) = parse(req) else { return };
+        let name = wanted_name(req, &spec);
+        if Some(&name) == req.physical_resource_id.as_ref() {
+            return; // the current role, recreated after an out-of-band delete: keep it
+        }
+        let mut iam = self.iam.session(&req.journal);
+        if let Ok(Some(role)) = iam.get_role(&name).await
+            && owner(req).owns(&role.tags)
+            && let Err(e) = iam.delete_role(&name).await
+        {
+            tracing::warn!(role = %name, error = %e, "could not remove the replacement role of a stopped update");
+        }
     }
 }

@@ -117,7 +117,7 @@ def load_event(name):
     return json.loads((ROOT / "events" / name).read_text())
 
 
-def start_binary(binary, lam, moto_port, log):
+def start_binary(binary, lam, moto_port, log, check):
     env = dict(os.environ)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
@@ -131,6 +131,10 @@ def start_binary(binary, lam, moto_port, log):
         "AWS_EC2_METADATA_DISABLED": "true",
         "RUST_LOG": env.get("RUST_LOG", "info"),
     })
+    if check:
+        # The most verbose setting a user can choose, in the format Lambda's JSON logging uses: even then no
+        # secret may appear.
+        env.update({"AWS_LAMBDA_LOG_LEVEL": "TRACE", "RUST_LOG": "trace", "AWS_LAMBDA_LOG_FORMAT": "JSON"})
     env.pop("AWS_PROFILE", None)
     proc = subprocess.Popen([str(binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -212,7 +216,7 @@ def main():
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     lam = LocalLambda()
     log = []
-    proc = start_binary(args.binary, lam, moto_port, log)
+    proc = start_binary(args.binary, lam, moto_port, log, args.check)
     checks = []
 
     def check(name, ok, detail=""):
@@ -279,6 +283,13 @@ def main():
         check("handler logs never show the ExternalId", EXTERNAL_ID not in text)
         check("handler logs one line per event", sum("answered" in line for line in log) == 4, text)
         check("process kept serving", proc.poll() is None)
+        if args.check:
+            def is_json(line):
+                try:
+                    return isinstance(json.loads(line), dict)
+                except ValueError:
+                    return False
+            check("with AWS_LAMBDA_LOG_FORMAT=JSON every log line is JSON", log and all(map(is_json, log)), text)
         if not args.quiet:
             print("\n=== Handler log (what CloudWatch Logs would show)")
             for line in log:

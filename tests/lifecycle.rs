@@ -18,6 +18,8 @@ const WRITES: &[&str] = &[
     "UntagRole",
     "PutRolePolicy",
     "DeleteRolePolicy",
+    "DetachRolePolicy",
+    "RemoveRoleFromInstanceProfile",
     "DeleteRole",
 ];
 
@@ -520,6 +522,7 @@ async fn create_over_a_foreign_role_fails_and_leaves_it_untouched_and_the_rollba
 async fn update_of_a_foreign_role_fails_untouched() {
     let w = World::new();
     make_foreign_role(&w, "Someone").await;
+    let before = w.role("Someone").await.expect("role");
     let u = w
         .answer(update("Someone", &json!({}), json!({"RoleName": "Someone"})))
         .await;
@@ -528,12 +531,17 @@ async fn update_of_a_foreign_role_fails_untouched() {
     let u = w.answer(update("Someone", &json!({}), json!({}))).await;
     assert_failed(&u, "not managed by this resource");
     assert!(w.inline_policy_names("Someone").await.is_empty());
+    assert_eq!(
+        w.role("Someone").await.expect("role"),
+        before,
+        "the foreign role changed"
+    );
 }
 
 #[tokio::test]
 async fn a_role_of_another_resource_in_the_same_stack_is_foreign() {
     let w = World::new();
-    w.answer(create(json!({"RoleName": "Shared"}))).await;
+    assert_success(&w.answer(create(json!({"RoleName": "Shared"}))).await);
     let mut other = create(json!({"RoleName": "Shared"}));
     other["LogicalResourceId"] = json!("OtherRole");
     assert_failed(&w.answer(other.clone()).await, "not managed by this resource");
@@ -667,7 +675,7 @@ async fn changing_only_the_session_length_keeps_the_description() {
 
 #[tokio::test]
 async fn iam_throttling_is_retried_by_the_sdk() {
-    // GetRole is throttled twice, then answers that the role does not exist: the Delete must succeed.
+    // GetRole is throttled four times (more than the SDK's default of 3 attempts allows), then answers that the role does not exist: the Delete must succeed.
     let iam = wiremock::MockServer::start().await;
     let error = |code: &str, msg: &str| {
         format!(
@@ -676,9 +684,9 @@ async fn iam_throttling_is_retried_by_the_sdk() {
     };
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(400).set_body_string(error("Throttling", "Rate exceeded")))
-        .up_to_n_times(2)
+        .up_to_n_times(4)
         .with_priority(1)
-        .expect(2)
+        .expect(4)
         .mount(&iam)
         .await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
@@ -691,4 +699,72 @@ async fn iam_throttling_is_retried_by_the_sdk() {
     let d = w.answer(delete("Gone")).await;
     assert_success(&d);
     assert_eq!(actions(&d), ["GetRole"], "one logical call, retried inside the SDK");
+}
+
+#[tokio::test]
+async fn a_replacement_stopped_at_the_deadline_leaves_no_orphan() {
+    let w = World::new();
+    assert_success(&w.answer(create(json!({"RoleName": "Current"}))).await);
+    w.hang_action("PutRolePolicy");
+    let u = w
+        .answer_within(
+            update(
+                "Current",
+                &json!({"RoleName": "Current"}),
+                json!({"RoleName": "Replacement"}),
+            ),
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+    assert_failed(&u, "timed out");
+    assert_eq!(id(&u), "Current");
+    assert!(actions(&u).iter().any(|a| a == "CreateRole"), "{:?}", actions(&u));
+    assert!(
+        w.role("Replacement").await.is_none(),
+        "the stopped replacement was left behind"
+    );
+    assert!(w.role("Current").await.is_some());
+}
+
+#[tokio::test]
+async fn a_create_stopped_at_the_deadline_names_the_role_for_the_rollback_delete() {
+    let w = World::new();
+    w.hang_action("PutRolePolicy");
+    let c = w
+        .answer_within(create(json!({})), std::time::Duration::from_secs(3))
+        .await;
+    assert_failed(&c, "timed out");
+    let name = id(&c);
+    assert!(w.role(&name).await.is_some(), "CreateRole went through before the hang");
+    w.heal();
+    assert_success(&w.answer(delete(&name)).await);
+    assert!(
+        w.role_names().await.is_empty(),
+        "the rollback Delete left {:?}",
+        w.role_names().await
+    );
+}
+
+#[tokio::test]
+async fn a_path_change_after_the_role_was_deleted_out_of_band_can_be_reverted() {
+    let w = World::new();
+    let first = id(&w.answer(create(json!({}))).await);
+    w.iam
+        .delete_role_policy()
+        .role_name(&first)
+        .policy_name("LogzioArchiveAccess")
+        .send()
+        .await
+        .expect("dp");
+    w.iam.delete_role().role_name(&first).send().await.expect("delete");
+    let u = w.answer(update(&first, &json!({}), json!({"Path": "/logzio/"}))).await;
+    assert_success(&u);
+    let second = id(&u);
+    assert_ne!(second, first, "a new path is a new role, even when the old one is gone");
+    assert_eq!(w.role(&second).await.expect("role").path(), "/logzio/");
+    // Revert (or roll back) to the old path: lands on the old name again, recreated.
+    let r = w.answer(update(&second, &json!({"Path": "/logzio/"}), json!({}))).await;
+    assert_success(&r);
+    assert_eq!(id(&r), first);
+    assert_eq!(w.role(&first).await.expect("role").path(), "/");
 }

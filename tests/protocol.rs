@@ -17,6 +17,7 @@ struct Scripted {
 impl Scripted {
     async fn act(&self, req: &Request) -> Result<Success, Failure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        req.journal.record("Started");
         match req.properties["Behave"].as_str().unwrap_or("ok") {
             "panic" => panic!("boom in the work"),
             "hang" => {
@@ -28,7 +29,6 @@ impl Scripted {
             _ => Ok(Success {
                 physical_resource_id: "made-id".into(),
                 data: [("Arn".to_owned(), "arn:x".to_owned())].into(),
-                actions: vec!["Did".into()],
             }),
         }
     }
@@ -304,4 +304,20 @@ async fn unknown_request_type_or_missing_fields_are_answered_failed_and_reported
     assert!(b[0]["Reason"].as_str().expect("reason").starts_with("malformed event"));
     assert_eq!(b[0]["RequestId"], "req-1");
     assert!(b[1]["Reason"].as_str().expect("reason").contains("StackId"));
+}
+
+#[test]
+fn the_release_profile_unwinds_so_panics_are_answered() {
+    // With panic = "abort" (cargo-lambda's default when the profile does not say), a panic kills the process
+    // before any answer: the catch above only works in a profile that unwinds.
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).expect("Cargo.toml");
+    let release = manifest
+        .split("[profile.release]")
+        .nth(1)
+        .expect("a [profile.release] section");
+    let release = release.split("\n[").next().unwrap_or_default();
+    assert!(
+        release.lines().any(|l| l.trim().replace(' ', "") == "panic=\"unwind\""),
+        "{release}"
+    );
 }

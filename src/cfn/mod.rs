@@ -16,7 +16,7 @@ use sender::{ResponseSender, SendError, redact};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Create, Update or Delete.
@@ -37,8 +37,28 @@ impl RequestType {
     }
 }
 
+/// What the resource did for one event (e.g. the API calls it made), recorded as it happens so the event's log
+/// line lists them even when the work was stopped at the deadline or panicked.
+#[derive(Debug, Clone, Default)]
+pub struct Journal(Arc<Mutex<Vec<String>>>);
+
+impl Journal {
+    pub fn record(&self, entry: impl Into<String>) {
+        self.lock().push(entry.into());
+    }
+
+    pub fn entries(&self) -> Vec<String> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A panic while holding the lock leaves a list that is still valid to read.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// One well-formed CloudFormation request, without its ResponseURL.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub request_type: RequestType,
     pub request_id: String,
@@ -50,6 +70,8 @@ pub struct Request {
     pub properties: Value,
     /// Present on Update only.
     pub old_properties: Option<Value>,
+    /// Where the resource records what it does.
+    pub journal: Journal,
 }
 
 impl Request {
@@ -67,6 +89,7 @@ impl Request {
                 physical_resource_id: None,
                 properties: r.resource_properties,
                 old_properties: None,
+                journal: Journal::default(),
             },
             CloudFormationCustomResourceRequest::Update(r) => Request {
                 request_type: RequestType::Update,
@@ -77,6 +100,7 @@ impl Request {
                 physical_resource_id: Some(r.physical_resource_id),
                 properties: r.resource_properties,
                 old_properties: Some(r.old_resource_properties),
+                journal: Journal::default(),
             },
             CloudFormationCustomResourceRequest::Delete(r) => Request {
                 request_type: RequestType::Delete,
@@ -87,6 +111,7 @@ impl Request {
                 physical_resource_id: Some(r.physical_resource_id),
                 properties: r.resource_properties,
                 old_properties: None,
+                journal: Journal::default(),
             },
             _ => return Err("unknown RequestType".into()),
         })
@@ -108,8 +133,6 @@ pub struct Success {
     pub physical_resource_id: String,
     /// The attributes for Fn::GetAtt.
     pub data: BTreeMap<String, String>,
-    /// What the resource did (for the one log line per event), e.g. the API calls it made.
-    pub actions: Vec<String>,
 }
 
 /// What a resource reports when it failed: the Reason a person reads in the console.
@@ -119,7 +142,6 @@ pub struct Failure {
     /// On Create: the id of what may have been left behind, so the rollback Delete can remove it.
     /// Ignored on Update and Delete, whose answer always keeps the request's id.
     pub physical_resource_id: Option<String>,
-    pub actions: Vec<String>,
 }
 
 impl Failure {
@@ -141,6 +163,12 @@ pub trait CustomResource: Send + Sync + 'static {
     fn create_failure_id(&self, request: &Request) -> Option<String> {
         let _ = request;
         None
+    }
+    /// Called when the work was stopped at the deadline, with part of the answer margin to undo what must not
+    /// outlive a failed request (what `request.journal` says was done). Best effort; by default nothing.
+    fn abandoned(&self, request: &Request) -> impl Future<Output = ()> + Send {
+        let _ = request;
+        async {}
     }
 }
 
@@ -243,10 +271,7 @@ impl<R: CustomResource> Handler<R> {
         let result = self.run_work(&request, deadline).await;
         let answer = self.answer(&request, result.clone());
         let sent = self.sender.send(&url, answer.to_body(), deadline).await;
-        let actions = match &result {
-            Ok(s) => &s.actions,
-            Err(f) => &f.actions,
-        };
+        let actions = request.journal.entries();
         let outcome = match answer.status {
             Status::Success => "SUCCESS",
             Status::Failed => "FAILED",
@@ -310,6 +335,11 @@ impl<R: CustomResource> Handler<R> {
             },
             () = tokio::time::sleep_until(work_deadline.into()) => {
                 task.abort();
+                // Undo on its own task too (a panic there must not escape), within half the margin.
+                let resource = Arc::clone(&self.resource);
+                let req = request.clone();
+                let undo = tokio::spawn(async move { resource.abandoned(&req).await });
+                let _ = tokio::time::timeout(self.answer_margin / 2, undo).await;
                 Err(Failure::new(format!(
                     "timed out: the {} did not finish {:.1} s before the Lambda deadline and was stopped; \
                      raise the function's Timeout or retry",

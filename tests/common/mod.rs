@@ -76,6 +76,19 @@ fn moto() -> &'static str {
 struct TestInterceptor {
     account: String,
     fail: Arc<Mutex<HashSet<String>>>,
+    hang: Arc<Mutex<HashSet<String>>>,
+}
+
+/// An address that accepts connections and never answers: a request sent there hangs.
+pub fn black_hole() -> &'static str {
+    static HOLE: OnceLock<(std::net::TcpListener, String)> = OnceLock::new();
+    &HOLE
+        .get_or_init(|| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let url = format!("http://{}", l.local_addr().expect("addr"));
+            (l, url)
+        })
+        .1
 }
 
 impl Intercept for TestInterceptor {
@@ -99,6 +112,15 @@ impl Intercept for TestInterceptor {
         if let Some(action) = fail.iter().find(|a| body.contains(&format!("Action={a}&"))) {
             return Err(format!("injected fault in {action}").into());
         }
+        if self
+            .hang
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|a| body.contains(&format!("Action={a}&")))
+        {
+            request.set_uri(black_hole())?;
+        }
         request.headers_mut().insert("x-moto-account-id", self.account.clone());
         Ok(())
     }
@@ -110,6 +132,7 @@ pub struct World {
     pub iam: aws_sdk_iam::Client,
     pub handler: Handler<ArchiveRole>,
     fail: Arc<Mutex<HashSet<String>>>,
+    hang: Arc<Mutex<HashSet<String>>>,
 }
 
 fn next_account() -> String {
@@ -118,7 +141,9 @@ fn next_account() -> String {
     format!("{:012}", 100_000_000_000 + u64::from(std::process::id()) * 1000 + n)
 }
 
-pub fn iam_client(endpoint: &str, account: &str, fail: Arc<Mutex<HashSet<String>>>) -> aws_sdk_iam::Client {
+type Faults = Arc<Mutex<HashSet<String>>>;
+
+pub fn iam_client(endpoint: &str, account: &str, fail: Faults, hang: Faults) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -129,6 +154,7 @@ pub fn iam_client(endpoint: &str, account: &str, fail: Arc<Mutex<HashSet<String>
         .interceptor(TestInterceptor {
             account: account.to_owned(),
             fail,
+            hang,
         })
         .build();
     aws_sdk_iam::Client::from_conf(config)
@@ -142,19 +168,21 @@ impl World {
     /// A world whose handler talks to `endpoint` instead of moto (the test client still sees moto).
     pub fn with_endpoint(endpoint: &str) -> World {
         let account = next_account();
-        let fail = Arc::new(Mutex::new(HashSet::new()));
-        let handler_client = iam_client(endpoint, &account, fail.clone());
-        let iam = iam_client(moto(), &account, Arc::new(Mutex::new(HashSet::new())));
+        let fail: Faults = Arc::default();
+        let hang: Faults = Arc::default();
+        let handler_client = iam_client(endpoint, &account, fail.clone(), hang.clone());
+        let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
         let handler = Handler::new(
             ArchiveRole::new(Iam::new(handler_client)),
             ResponseSender::new().expect("http client"),
         )
-        .with_answer_margin(Duration::from_millis(500));
+        .with_answer_margin(Duration::from_millis(1000));
         World {
             account,
             iam,
             handler,
             fail,
+            hang,
         }
     }
 
@@ -163,8 +191,14 @@ impl World {
         self.fail.lock().expect("lock").insert(action.to_owned());
     }
 
+    /// Makes the handler's calls of `action` hang (sent to an address that never answers).
+    pub fn hang_action(&self, action: &str) {
+        self.hang.lock().expect("lock").insert(action.to_owned());
+    }
+
     pub fn heal(&self) {
         self.fail.lock().expect("lock").clear();
+        self.hang.lock().expect("lock").clear();
     }
 
     /// Runs `event` with 30 s to the deadline and returns what CloudFormation would receive at its ResponseURL.
