@@ -768,3 +768,43 @@ async fn a_path_change_after_the_role_was_deleted_out_of_band_can_be_reverted() 
     assert_eq!(id(&r), first);
     assert_eq!(w.role(&first).await.expect("role").path(), "/");
 }
+
+#[tokio::test]
+async fn the_sample_events_run_in_order_as_cloudformation_sends_them() {
+    let w = World::new();
+    let c = w.answer(event("create.json")).await;
+    assert_success(&c);
+    let name = id(&c);
+    assert_eq!(
+        event("update.json")["PhysicalResourceId"],
+        json!(name),
+        "sample ids are consistent"
+    );
+
+    let u = w.answer(event("update.json")).await;
+    assert_success(&u);
+    assert_eq!(id(&u), name);
+
+    let r = w.answer(event("update-replace.json")).await;
+    assert_success(&r);
+    let replacement = id(&r);
+    assert_ne!(replacement, name);
+    assert_eq!(w.role(&replacement).await.expect("new role").path(), "/logzio/");
+
+    // CloudFormation's cleanup deletes the old role.
+    assert_eq!(event("delete.json")["PhysicalResourceId"], json!(name));
+    assert_success(&w.answer(event("delete.json")).await);
+    assert_eq!(w.role_names().await, [replacement]);
+
+    // A Create with a bad BucketName fails with the id that the sample Delete-after-failed-Create carries.
+    let after = event("delete-after-failed-create.json");
+    let mut failed = event("create.json");
+    failed["LogicalResourceId"] = after["LogicalResourceId"].clone();
+    failed["ResourceProperties"] = after["ResourceProperties"].clone();
+    let f = w.answer(failed).await;
+    assert_failed(&f, "BucketName:");
+    assert_eq!(f["PhysicalResourceId"], after["PhysicalResourceId"]);
+    let d = w.answer(after).await;
+    assert_success(&d);
+    assert!(writes(&d).is_empty());
+}

@@ -321,3 +321,21 @@ fn the_release_profile_unwinds_so_panics_are_answered() {
         "{release}"
     );
 }
+
+#[tokio::test]
+async fn a_short_lambda_timeout_still_leaves_time_for_the_work() {
+    // 3 s margin, 2 s to the deadline (Lambda's default Timeout is 3 s): the work still runs.
+    let s = cfn(200).await;
+    let h = Handler::new(
+        Scripted {
+            calls: AtomicUsize::new(0),
+        },
+        ResponseSender::new().expect("client"),
+    )
+    .with_answer_margin(Duration::from_secs(3));
+    let out = h
+        .handle_payload(event("Create", "ok", &s.uri()), soon(2))
+        .await
+        .expect("answered");
+    assert_eq!(out["Status"], "SUCCESS", "{out}");
+}

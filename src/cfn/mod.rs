@@ -204,7 +204,7 @@ pub struct Handler<R> {
     answer_margin: Duration,
 }
 
-/// Time kept back before the Lambda deadline for the answer's PUT.
+/// Time kept back before the Lambda deadline for the answer's PUT (at most a third of the time left).
 pub const DEFAULT_ANSWER_MARGIN: Duration = Duration::from_secs(3);
 /// Assumed time left when the runtime gives no deadline (Lambda's own maximum).
 const NO_DEADLINE: Duration = Duration::from_secs(900);
@@ -227,6 +227,11 @@ impl<R: CustomResource> Handler<R> {
     /// Handles one invocation from the Lambda runtime.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, EventError> {
         let deadline = deadline_instant(event.context.deadline);
+        tracing::debug!(
+            deadline_ms = event.context.deadline,
+            time_left_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
+            "event received"
+        );
         self.handle_payload(event.payload, deadline).await
     }
 
@@ -309,7 +314,11 @@ impl<R: CustomResource> Handler<R> {
 
     /// Runs the resource's work on its own task, stopping it at the deadline and catching its panics.
     async fn run_work(&self, request: &Request, deadline: Instant) -> Result<Success, Failure> {
-        let work_deadline = deadline.checked_sub(self.answer_margin).unwrap_or(deadline);
+        // The margin is kept for the answer, but never more than a third of the time left: a function whose
+        // Timeout was left at Lambda's default of 3 s still gets to do its work.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let margin = self.answer_margin.min(left / 3);
+        let work_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
         let resource = Arc::clone(&self.resource);
         let req = request.clone();
         let mut task = tokio::spawn(async move {
@@ -339,12 +348,12 @@ impl<R: CustomResource> Handler<R> {
                 let resource = Arc::clone(&self.resource);
                 let req = request.clone();
                 let undo = tokio::spawn(async move { resource.abandoned(&req).await });
-                let _ = tokio::time::timeout(self.answer_margin / 2, undo).await;
+                let _ = tokio::time::timeout(margin / 2, undo).await;
                 Err(Failure::new(format!(
                     "timed out: the {} did not finish {:.1} s before the Lambda deadline and was stopped; \
                      raise the function's Timeout or retry",
                     request.request_type.as_str(),
-                    self.answer_margin.as_secs_f64()
+                    margin.as_secs_f64()
                 )))
             }
         }
@@ -382,11 +391,17 @@ impl<R: CustomResource> Handler<R> {
     }
 }
 
-/// Converts the runtime's deadline (milliseconds since the epoch) into an [`Instant`].
+/// Converts the runtime's deadline (milliseconds since the epoch) into an [`Instant`]. 0 means none was given.
+/// A value before 2001 cannot be a real deadline: `cargo lambda watch` sends the function timeout there
+/// (e.g. 600000), so such a value is read as milliseconds from now, capped at Lambda's 15 minutes.
 pub fn deadline_instant(deadline_ms: u64) -> Instant {
+    const EPOCH_2001_MS: u64 = 1_000_000_000_000;
     let now = Instant::now();
     if deadline_ms == 0 {
         return now + NO_DEADLINE;
+    }
+    if deadline_ms < EPOCH_2001_MS {
+        return now + Duration::from_millis(deadline_ms).min(NO_DEADLINE);
     }
     let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
     match deadline.duration_since(SystemTime::now()) {
@@ -449,6 +464,21 @@ mod tests {
     fn deadline_zero_means_no_deadline_and_past_means_now() {
         let d = deadline_instant(0);
         assert!(d > Instant::now() + Duration::from_secs(800));
-        assert!(deadline_instant(1) <= Instant::now());
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as u64;
+        assert!(deadline_instant(now_ms - 5_000) <= Instant::now());
+        let left = deadline_instant(now_ms + 60_000).saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(58) && left <= Duration::from_secs(60),
+            "{left:?}"
+        );
+    }
+
+    #[test]
+    fn a_deadline_that_is_a_duration_is_read_as_time_from_now() {
+        let left = deadline_instant(600_000).saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(598) && left <= Duration::from_secs(600),
+            "{left:?}"
+        );
     }
 }

@@ -56,12 +56,13 @@ impl ResponseSender {
         loop {
             attempts += 1;
             let left = deadline.saturating_duration_since(Instant::now());
-            let attempt_timeout = left.min(Duration::from_secs(10));
+            // At least one real try even when the deadline is (nearly) gone: Lambda, not we, ends the process.
+            let attempt_timeout = left.clamp(Duration::from_millis(500), Duration::from_secs(10));
             let result = self
                 .http
                 .put(parsed.clone())
                 .body(body.clone())
-                .timeout(attempt_timeout.max(Duration::from_millis(1)))
+                .timeout(attempt_timeout)
                 .send()
                 .await;
             let last = match result {
