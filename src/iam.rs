@@ -140,6 +140,18 @@ impl IamSession<'_> {
         self.journal.record(action);
     }
 
+    /// Executes one planned write on role `role`, recorded in the journal as its action name while it runs and
+    /// after it succeeded, or as `Action:ErrorCode` when IAM refused it (so a refused CreateRole is never taken
+    /// for a role this event made). CreateRole returns the new role's reference.
+    pub async fn apply(&mut self, role: &str, call: &IamCall) -> Result<Option<RoleRef>, IamError> {
+        let entry = self.journal.record(call.action());
+        let result = self.write(role, call).await;
+        if let Err(e) = &result {
+            self.journal.amend(entry, format!("{}:{}", call.action(), e.code));
+        }
+        result
+    }
+
     /// GetRole: the role with its tags, or None if there is no such role. Inline policies are not read here.
     pub async fn get_role(&mut self, name: &str) -> Result<Option<ActualRole>, IamError> {
         self.record("GetRole");
@@ -211,10 +223,8 @@ impl IamSession<'_> {
         Ok(())
     }
 
-    /// Executes one planned write on role `role`. CreateRole returns the new role's reference.
-    pub async fn apply(&mut self, role: &str, call: &IamCall) -> Result<Option<RoleRef>, IamError> {
+    async fn write(&mut self, role: &str, call: &IamCall) -> Result<Option<RoleRef>, IamError> {
         let action = call.action();
-        self.record(action);
         let c = self.client;
         match call {
             IamCall::CreateRole(d) => {

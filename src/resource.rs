@@ -105,20 +105,19 @@ fn failure(e: &ArchiveRoleError, id: Option<String>) -> Failure {
 
 /// Makes the role `d` exist as desired; `known` is what GetRole already said of it, if it was asked.
 /// A role this call creates is deleted again if a later write fails (no orphan).
+///
+/// When nothing is known yet, CreateRole goes first: a fresh Create (the common, cold case) then costs exactly
+/// its two writes, and a role that already exists (a redelivery, a rollback, someone else's role) is refused
+/// by IAM with EntityAlreadyExists, changing nothing, before we look at it and decide.
 async fn ensure(
     iam: &mut IamSession<'_>,
     d: &DesiredRole,
     owner: &Owner,
     known: Option<Option<ActualRole>>,
 ) -> Result<RoleRef, ArchiveRoleError> {
-    let actual = match known {
-        Some(k) => k,
-        None => iam.get_role(&d.name).await?,
-    };
-    match actual {
-        Some(actual) => converge(iam, d, owner, actual).await,
-        None => match create_fresh(iam, d).await {
-            // Someone created it between our GetRole and CreateRole (e.g. a concurrent redelivery): look again.
+    match known {
+        Some(Some(actual)) => converge(iam, d, owner, actual).await,
+        Some(None) | None => match create_fresh(iam, d).await {
             Err(ArchiveRoleError::Iam(e)) if e.is(IamErrorKind::EntityAlreadyExists) => {
                 match iam.get_role(&d.name).await? {
                     Some(actual) => converge(iam, d, owner, actual).await,

@@ -40,6 +40,7 @@ class LocalLambda:
 
     def __init__(self):
         self.events = queue.Queue()
+        self.polls = []  # monotonic time of each GET .../invocation/next (the first one ends the cold init)
         self.answers = {}
         self.results = {}
         self.arrived = threading.Condition()
@@ -62,6 +63,7 @@ class LocalLambda:
 
             def do_GET(self):
                 if self.path.endswith("/runtime/invocation/next"):
+                    outer.polls.append(time.monotonic())
                     request_id, deadline_ms, event = outer.events.get()
                     self._reply(200, json.dumps(event).encode(), [
                         ("Lambda-Runtime-Aws-Request-Id", request_id),
@@ -87,21 +89,23 @@ class LocalLambda:
                 key = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
                 with outer.arrived:
                     outer.answers.setdefault(key, []).append(
-                        {"body": body, "content_type": self.headers.get("Content-Type")})
+                        {"body": body, "content_type": self.headers.get("Content-Type"), "at": time.monotonic()})
                     outer.arrived.notify_all()
                 self._reply(200)
 
+        self.handler_class = Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def invoke(self, event, timeout_s=60):
+    def invoke(self, event, timeout_s=60, response_base=None):
         """Delivers one event through the Runtime API and waits for the handler's result and its answer."""
         event = copy.deepcopy(event)
         request_id = str(uuid.uuid4())
         key = request_id
-        event["ResponseURL"] = f"http://127.0.0.1:{self.port}/cfn/{key}?{SIGNATURE}"
+        base = response_base or f"http://127.0.0.1:{self.port}"
+        event["ResponseURL"] = f"{base}/cfn/{key}?{SIGNATURE}"
         event["RequestId"] = request_id
         deadline_ms = int((time.time() + timeout_s) * 1000)
         self.events.put((request_id, deadline_ms, event))

@@ -188,6 +188,11 @@ async fn redelivered_create_converges_on_its_own_role_without_writes() {
     assert_eq!(id(&first), id(&again));
     assert_eq!(again["Data"], first["Data"]);
     assert!(writes(&again).is_empty(), "{:?}", actions(&again));
+    assert_eq!(
+        actions(&again)[0],
+        "CreateRole:EntityAlreadyExists",
+        "CreateRole goes first and is refused"
+    );
     assert_eq!(w.role_names().await, [id(&first)]);
 }
 
@@ -621,13 +626,13 @@ async fn iam_errors_carry_their_code_and_message_into_the_reason() {
     let iam = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(403).set_body_string(
-            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized to perform: iam:GetRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#,
+            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized to perform: iam:CreateRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#,
         ))
         .mount(&iam)
         .await;
     let w = World::with_endpoint(&iam.uri());
     let c = w.answer(create(json!({}))).await;
-    assert_failed(&c, "iam:GetRole on role logs-archive-ArchiveRole-");
+    assert_failed(&c, "iam:CreateRole on role logs-archive-ArchiveRole-");
     assert_failed(
         &c,
         "AccessDenied: User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized",
@@ -807,4 +812,41 @@ async fn the_sample_events_run_in_order_as_cloudformation_sends_them() {
     let d = w.answer(after).await;
     assert_success(&d);
     assert!(writes(&d).is_empty());
+}
+
+#[tokio::test]
+async fn a_rollback_stopped_at_the_deadline_keeps_the_role_it_returned_to() {
+    let w = World::new();
+    assert_success(&w.answer(create(json!({"RoleName": "Original"}))).await);
+    let u = w
+        .answer(update(
+            "Original",
+            &json!({"RoleName": "Original"}),
+            json!({"RoleName": "Newer"}),
+        ))
+        .await;
+    assert_success(&u);
+    // The rollback converges on Original (which must change: another KeyPrefix) and is stopped mid-way.
+    w.hang_action("PutRolePolicy");
+    let r = w
+        .answer_within(
+            update(
+                "Newer",
+                &json!({"RoleName": "Newer"}),
+                json!({"RoleName": "Original", "KeyPrefix": "x/"}),
+            ),
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+    assert_failed(&r, "timed out");
+    assert!(
+        actions(&r).iter().any(|a| a == "CreateRole:EntityAlreadyExists"),
+        "{:?}",
+        actions(&r)
+    );
+    assert!(
+        w.role("Original").await.is_some(),
+        "the stopped rollback deleted the role it returned to"
+    );
+    assert!(w.role("Newer").await.is_some());
 }

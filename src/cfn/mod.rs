@@ -43,8 +43,18 @@ impl RequestType {
 pub struct Journal(Arc<Mutex<Vec<String>>>);
 
 impl Journal {
-    pub fn record(&self, entry: impl Into<String>) {
-        self.lock().push(entry.into());
+    /// Adds an entry; returns its position, for [`Journal::amend`].
+    pub fn record(&self, entry: impl Into<String>) -> usize {
+        let mut entries = self.lock();
+        entries.push(entry.into());
+        entries.len() - 1
+    }
+
+    /// Replaces the entry at `index` (e.g. to say that the call it names was refused).
+    pub fn amend(&self, index: usize, entry: impl Into<String>) {
+        if let Some(e) = self.lock().get_mut(index) {
+            *e = entry.into();
+        }
     }
 
     pub fn entries(&self) -> Vec<String> {

@@ -1,0 +1,331 @@
+"""`make bench`: the Rust handler against the Python baseline (crhelper + boto3), as Lambda runs them.
+
+Both run as processes polling the same local Lambda Runtime API (tests/lambda_local.py), call IAM through the
+same counting proxy in front of moto (bench/iam_proxy.py), and answer the same HTTPS ResponseURL (a local TLS
+server with a throwaway CA that both are told to trust), so both pay a TLS handshake as on AWS. Measured:
+
+- cold init: process start -> first poll of the Runtime API
+- cold first Create: process start -> the response PUT arriving
+- warm latency per request type: event handed out -> response PUT arriving
+- IAM calls per request type, by action, counted at the proxy
+- peak RSS (getrusage of the exited process) and CPU time (utime + stime)
+- size of the arm64 bootstrap and zip (from `make build`) against the baseline's deployment zip
+
+Figures are medians with min-max over the repeats. Nothing here is asserted: it is a measurement.
+"""
+
+import argparse
+import datetime
+import io
+import json
+import logging
+import os
+import platform
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from iam_proxy import IamProxy  # noqa: E402
+from lambda_local import LocalLambda, load_event  # noqa: E402
+
+WRITES = {"CreateRole", "PutRolePolicy", "UpdateAssumeRolePolicy", "UpdateRole", "TagRole", "UntagRole",
+          "DeleteRolePolicy", "DeleteRole", "DetachRolePolicy", "RemoveRoleFromInstanceProfile",
+          "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"}
+
+
+def make_ca(directory):
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (the local ResponseURL's TLS).
+    Returns (CA file to trust, server certificate, server key)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    life = (now - datetime.timedelta(days=1), now + datetime.timedelta(days=1))
+
+    def build(subject, issuer, public_key, signing_key, extensions):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+             .serial_number(x509.random_serial_number()).not_valid_before(life[0]).not_valid_after(life[1]))
+        for ext, critical in extensions:
+            b = b.add_extension(ext, critical)
+        return b.sign(signing_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "logzio-role bench CA")])
+    ca = build(ca_name, ca_name, ca_key.public_key(), ca_key, [
+        (x509.BasicConstraints(ca=True, path_length=0), True),
+        (x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                       data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                       encipher_only=False, decipher_only=False), True)])
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key.public_key(), ca_key, [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)])
+    d = Path(directory)
+    (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (d / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return str(d / "ca.pem"), str(d / "cert.pem"), str(d / "key.pem")
+
+
+class Harness:
+    def __init__(self, ca, cert, key):
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        self.proxy = IamProxy(self.moto.get_host_and_port()[1])
+        self.ca, self.cert, self.key = ca, cert, key
+
+    def lambda_api(self):
+        """A fresh Runtime API per process (a dead process's pending poll must not swallow the next event),
+        with its ResponseURL also served over TLS."""
+        lam = LocalLambda()
+        tls = ThreadingHTTPServer(("127.0.0.1", 0), lam.handler_class)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        tls.daemon_threads = True
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        lam.https_base = f"https://127.0.0.1:{tls.server_address[1]}"
+        return lam
+
+    def spawn(self, cmd, lam):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
+            "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_ENDPOINT_URL_IAM": f"http://127.0.0.1:{self.proxy.port}",
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SSL_CERT_FILE": self.ca,  # the Rust handler's TLS roots
+            "CFN_CA_BUNDLE": self.ca,  # crhelper's ssl_verify
+            "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "info"),
+        })
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return proc, start
+
+    def run(self, lam, event):
+        sent = time.monotonic()
+        self.proxy.take()
+        result, answers = lam.invoke(event, response_base=lam.https_base)
+        if not answers:
+            raise RuntimeError(f"no answer to {event['RequestType']}: {result}")
+        body = json.loads(answers[-1]["body"])
+        return {"latency": answers[-1]["at"] - sent, "at": answers[-1]["at"], "calls": self.proxy.take(),
+                "status": body["Status"], "id": body["PhysicalResourceId"], "reason": body.get("Reason")}
+
+
+def wait_first_poll(lam, proc, limit_s=30):
+    until = time.monotonic() + limit_s
+    while not lam.polls:
+        if proc.poll() is not None or time.monotonic() > until:
+            raise RuntimeError("the handler never polled the Runtime API")
+        time.sleep(0.0005)
+    return lam.polls[0]
+
+
+def cpu_seconds(pid):
+    """On-CPU time of all the process's threads, in nanoseconds from the scheduler (/proc/*/schedstat): the
+    tick-sampled utime/stime are too coarse for events that take a few milliseconds."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            pass
+    return total / 1e9
+
+
+def peak_rss_mb(pid):
+    """VmHWM: the peak resident set since exec (getrusage's maxrss would also count the forked parent)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def finish(proc):
+    """Peak RSS, then stop the process; returns (peak RSS in MB, rusage)."""
+    rss = peak_rss_mb(proc.pid)
+    proc.terminate()
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = -15
+    return rss, usage
+
+
+def events_for(logical, i):
+    create = load_event("create.json")
+    create["LogicalResourceId"] = logical
+    base = dict(create["ResourceProperties"])
+    changed = dict(base, ExternalId=f"logzio:aws:extid:rotated{i}", KeyPrefix="logzio/")
+
+    def update(phys, old, new):
+        e = load_event("update.json")
+        e.update(LogicalResourceId=logical, PhysicalResourceId=phys, OldResourceProperties=old,
+                 ResourceProperties=new)
+        return e
+
+    def delete(phys, props):
+        e = load_event("delete.json")
+        e.update(LogicalResourceId=logical, PhysicalResourceId=phys, ResourceProperties=props)
+        return e
+
+    return create, base, changed, update, delete
+
+
+def measure(h, name, cmd, repeats):
+    out = {"init": [], "cold": [], "cold_cpu": [], "cold_rss": [], "Create": [], "Update (no-op)": [],
+           "Update (changing)": [], "Delete": [], "calls": {}}
+    for i in range(repeats):
+        lam = h.lambda_api()
+        proc, start = h.spawn(cmd, lam)
+        out["init"].append(wait_first_poll(lam, proc) - start)
+        create, *_ = events_for(f"Cold{i}", i)
+        r = h.run(lam, create)
+        assert r["status"] == "SUCCESS", r
+        out["cold"].append(r["at"] - start)
+        out["calls"].setdefault("Create (cold)", r["calls"])
+        rss, usage = finish(proc)
+        out["cold_cpu"].append(usage.ru_utime + usage.ru_stime)
+        out["cold_rss"].append(rss)
+        print(f"  {name} cold {i + 1}/{repeats}: init {out['init'][-1] * 1000:.1f} ms, "
+              f"first Create {out['cold'][-1] * 1000:.1f} ms", file=sys.stderr)
+
+    lam = h.lambda_api()
+    proc, _ = h.spawn(cmd, lam)
+    wait_first_poll(lam, proc)
+    # One event first so the process is warm (connections, lazy init) before counting CPU.
+    warmup, *_ = events_for("Warmup", 0)
+    h.run(lam, warmup)
+    cpu_before, events = cpu_seconds(proc.pid), 0
+    for i in range(repeats):
+        create, base, changed, update, delete = events_for(f"Warm{i}", i)
+        r = h.run(lam, create)
+        phys = r["id"]
+        results = [("Create", r),
+                   ("Update (no-op)", h.run(lam, update(phys, base, base))),
+                   ("Update (changing)", h.run(lam, update(phys, base, changed))),
+                   ("Delete", h.run(lam, delete(phys, changed)))]
+        for kind, res in results:
+            assert res["status"] == "SUCCESS", (kind, res)
+            out[kind].append(res["latency"])
+            out["calls"].setdefault(kind, res["calls"])
+        events += len(results)
+    out["warm_cpu"] = (cpu_seconds(proc.pid) - cpu_before) / events
+    out["warm_rss"], _ = finish(proc)
+    return out
+
+
+def stat(values, scale=1000.0, unit="ms", digits=1):
+    v = [x * scale for x in values]
+    return f"{statistics.median(v):.{digits}f} {unit} ({min(v):.{digits}f}–{max(v):.{digits}f})"
+
+
+def ratio(a, b):
+    return f"{a / b:.3f}" if b else "—"
+
+
+def calls_text(calls):
+    writes = sum(n for a, n in calls.items() if a in WRITES)
+    total = sum(calls.values())
+    detail = ", ".join(f"{a} {n}" if n > 1 else a for a, n in sorted(calls.items()))
+    return f"{total} ({writes} writes): {detail}"
+
+
+def sizes(rust_zip):
+    rows = {}
+    if Path(rust_zip).exists():
+        with zipfile.ZipFile(rust_zip) as z:
+            rows["rust_bootstrap"] = sum(i.file_size for i in z.infolist() if i.filename == "bootstrap")
+        rows["rust_zip"] = Path(rust_zip).stat().st_size
+    import crhelper
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(ROOT / "bench/baseline/handler.py", "handler.py")
+        pkg = Path(crhelper.__file__).parent
+        for f in pkg.rglob("*.py"):
+            z.write(f, f"crhelper/{f.relative_to(pkg)}")
+    rows["python_zip"] = len(buf.getvalue())
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Rust handler vs Python crhelper baseline")
+    ap.add_argument("--binary", default=str(ROOT / "target/release/logzio-role"))
+    ap.add_argument("--zip", default=str(ROOT / "target/lambda/logzio-role/bootstrap.zip"))
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        h = Harness(*make_ca(tmp))
+        # moto builds its IAM backend on the first request: pay that before anything is measured.
+        import boto3
+        boto3.client("iam", endpoint_url=f"http://127.0.0.1:{h.proxy.port}", region_name="us-east-1",
+                     aws_access_key_id="testing", aws_secret_access_key="testing").list_roles()
+        h.proxy.take()
+        rust = measure(h, "rust", [args.binary], args.repeats)
+        python = measure(h, "python", [sys.executable, str(ROOT / "bench/baseline/bootstrap.py")], args.repeats)
+        h.moto.stop()
+
+    med = statistics.median
+    lines = [
+        f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, {platform.platform()}; Python {platform.python_version()}; "
+        f"{args.repeats} repeats; medians (min–max).",
+        "",
+        "| measure | Rust (logzio-role) | Python (crhelper + boto3) | Rust / Python |",
+        "|---|---|---|---|",
+        f"| cold init (start → first poll) | {stat(rust['init'])} | {stat(python['init'])} | "
+        f"{ratio(med(rust['init']), med(python['init']))} |",
+        f"| cold first Create (start → answer) | {stat(rust['cold'])} | {stat(python['cold'])} | "
+        f"{ratio(med(rust['cold']), med(python['cold']))} |",
+        f"| CPU, cold (init + first Create) | {stat(rust['cold_cpu'])} | {stat(python['cold_cpu'])} | "
+        f"{ratio(med(rust['cold_cpu']), med(python['cold_cpu']))} |",
+        f"| CPU per warm event (mean of {4 * args.repeats}) | {rust['warm_cpu'] * 1000:.2f} ms | "
+        f"{python['warm_cpu'] * 1000:.2f} ms | {ratio(rust['warm_cpu'], python['warm_cpu'])} |",
+        f"| peak RSS, cold | {stat(rust['cold_rss'], 1, 'MB')} | {stat(python['cold_rss'], 1, 'MB')} | "
+        f"{ratio(med(rust['cold_rss']), med(python['cold_rss']))} |",
+        f"| peak RSS after {4 * args.repeats + 1} events | {rust['warm_rss']:.1f} MB | {python['warm_rss']:.1f} MB | "
+        f"{ratio(rust['warm_rss'], python['warm_rss'])} |",
+    ]
+    for kind in ["Create", "Update (no-op)", "Update (changing)", "Delete"]:
+        lines.append(f"| warm {kind} | {stat(rust[kind])} | {stat(python[kind])} | "
+                     f"{ratio(med(rust[kind]), med(python[kind]))} |")
+    s = sizes(args.zip)
+    mb = 1024 * 1024
+    if "rust_zip" in s:
+        lines.append(f"| deployment zip | {s['rust_zip'] / mb:.2f} MB (bootstrap {s['rust_bootstrap'] / mb:.2f} MB, "
+                     f"arm64) | {s['python_zip'] / 1024:.0f} KB (+ boto3 from the runtime) | — |")
+    else:
+        lines.append("| deployment zip | run `make build` first | — | — |")
+    lines += ["", "IAM calls per request type, counted at the proxy:", "",
+              "| request | Rust | Python |", "|---|---|---|"]
+    for kind in ["Create (cold)", "Create", "Update (no-op)", "Update (changing)", "Delete"]:
+        lines.append(f"| {kind} | {calls_text(rust['calls'][kind])} | {calls_text(python['calls'][kind])} |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
