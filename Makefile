@@ -73,11 +73,12 @@ lint: fmt clippy templates
 LAMBDA_ZIP := target/lambda/logzio-role/bootstrap.zip
 build: tools
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 --locked --output-format zip
-	@unzip -l $(LAMBDA_ZIP) | awk '$$4 == "bootstrap" {printf "bootstrap (arm64): %.2f MB\n", $$1 / 1048576}'
-	@ls -l $(LAMBDA_ZIP) | awk '{printf "$(LAMBDA_ZIP): %.2f MB\n", $$5 / 1048576}'
+	@$(PY) -c 'import os, sys, zipfile; z = sys.argv[1]; \
+		b = zipfile.ZipFile(z).getinfo("bootstrap").file_size; \
+		print(f"bootstrap (arm64): {b / 2**20:.2f} MB\n{z}: {os.path.getsize(z) / 2**20:.2f} MB")' $(LAMBDA_ZIP)
 
 EVENT ?= events/create.json
-invoke: tools
+invoke: tools $(BIN)
 	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) tests/invoke_local.py $(EVENT)
 
 # Your AWS credentials and region, as the AWS CLI would use them. The first run asks (sam deploy --guided) and
@@ -98,8 +99,17 @@ test: lint unit e2e
 
 # Rust vs the Python crhelper + boto3 baseline (bench/), same Runtime API, IAM emulator and events. The zip
 # size needs `make build` (arm64) first; without it the table says so.
-bench: tools $(RELEASE_BIN)
-	$(OFFLINE_ENV) $(PY) bench/run.py --binary $(RELEASE_BIN) | tee target/bench-latest.md
+# The baseline runs in its own venv with only boto3 and crhelper, as in Lambda's Python runtime (the main
+# .venv also holds awscrt and pyOpenSSL, which botocore would import).
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.stamp: $(VENV)/.emulator requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -c requirements.txt boto3 crhelper
+	touch $@
+
+bench: tools $(BENCH_VENV)/.stamp $(RELEASE_BIN)
+	set -o pipefail; $(OFFLINE_ENV) $(PY) bench/run.py --binary $(RELEASE_BIN) \
+		--baseline-python $(BENCH_VENV)/bin/python | tee target/bench-latest.md
 
 lock: venv
 	$(UV) pip compile requirements.in --python-version 3.11 --no-header -q -o requirements.txt.new
@@ -110,4 +120,4 @@ lock: venv
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BENCH_VENV)

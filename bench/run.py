@@ -79,19 +79,24 @@ def make_ca(directory):
         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)])
     d = Path(directory)
     (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    # What the Rust handler trusts: the system's root bundle plus the bench CA, so it loads a full root store at
+    # start as it does on Lambda (SSL_CERT_FILE replaces, not extends, the system store).
+    system = ssl.get_default_verify_paths().openssl_cafile
+    bundle = (Path(system).read_bytes() if system and Path(system).exists() else b"") + (d / "ca.pem").read_bytes()
+    (d / "bundle.pem").write_bytes(bundle)
     (d / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
     (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                   serialization.NoEncryption()))
-    return str(d / "ca.pem"), str(d / "cert.pem"), str(d / "key.pem")
+    return str(d / "ca.pem"), str(d / "bundle.pem"), str(d / "cert.pem"), str(d / "key.pem")
 
 
 class Harness:
-    def __init__(self, ca, cert, key):
+    def __init__(self, ca, bundle, cert, key):
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self.proxy = IamProxy(self.moto.get_host_and_port()[1])
-        self.ca, self.cert, self.key = ca, cert, key
+        self.ca, self.bundle, self.cert, self.key = ca, bundle, cert, key
 
     def lambda_api(self):
         """A fresh Runtime API per process (a dead process's pending poll must not swallow the next event),
@@ -116,7 +121,7 @@ class Harness:
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
-            "SSL_CERT_FILE": self.ca,  # the Rust handler's TLS roots
+            "SSL_CERT_FILE": self.bundle,  # the Rust handler's TLS roots: the system's and the bench CA
             "CFN_CA_BUNDLE": self.ca,  # crhelper's ssl_verify
             "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "info"),
         })
@@ -254,17 +259,17 @@ def calls_text(calls):
     return f"{total} ({writes} writes): {detail}"
 
 
-def sizes(rust_zip):
+def sizes(rust_zip, baseline_python):
     rows = {}
     if Path(rust_zip).exists():
         with zipfile.ZipFile(rust_zip) as z:
             rows["rust_bootstrap"] = sum(i.file_size for i in z.infolist() if i.filename == "bootstrap")
         rows["rust_zip"] = Path(rust_zip).stat().st_size
-    import crhelper
+    pkg = Path(subprocess.run([baseline_python, "-c", "import crhelper, os; print(os.path.dirname(crhelper.__file__))"],
+                              capture_output=True, text=True, check=True).stdout.strip())
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(ROOT / "bench/baseline/handler.py", "handler.py")
-        pkg = Path(crhelper.__file__).parent
         for f in pkg.rglob("*.py"):
             z.write(f, f"crhelper/{f.relative_to(pkg)}")
     rows["python_zip"] = len(buf.getvalue())
@@ -276,6 +281,8 @@ def main():
     ap.add_argument("--binary", default=str(ROOT / "target/release/logzio-role"))
     ap.add_argument("--zip", default=str(ROOT / "target/lambda/logzio-role/bootstrap.zip"))
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--baseline-python", default=sys.executable,
+                    help="the Python for the baseline: one with only boto3 and crhelper, as in Lambda")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -286,7 +293,8 @@ def main():
                      aws_access_key_id="testing", aws_secret_access_key="testing").list_roles()
         h.proxy.take()
         rust = measure(h, "rust", [args.binary], args.repeats)
-        python = measure(h, "python", [sys.executable, str(ROOT / "bench/baseline/bootstrap.py")], args.repeats)
+        python = measure(h, "python", [args.baseline_python, str(ROOT / "bench/baseline/bootstrap.py")],
+                         args.repeats)
         h.moto.stop()
 
     med = statistics.median
@@ -313,7 +321,7 @@ def main():
     for kind in ["Create", "Update (no-op)", "Update (changing)", "Delete"]:
         lines.append(f"| warm {kind} | {stat(rust[kind])} | {stat(python[kind])} | "
                      f"{ratio(med(rust[kind]), med(python[kind]))} |")
-    s = sizes(args.zip)
+    s = sizes(args.zip, args.baseline_python)
     mb = 1024 * 1024
     if "rust_zip" in s:
         lines.append(f"| deployment zip | {s['rust_zip'] / mb:.2f} MB (bootstrap {s['rust_bootstrap'] / mb:.2f} MB, "
