@@ -226,17 +226,22 @@ def main():
     def check(name, ok, detail=""):
         checks.append((name, bool(ok), detail))
 
+    def step(title, event, role=None):
+        """One event through the handler: prints it, returns the answers, the last answer and the role."""
+        result, answers = lam.invoke(event)
+        body = json.loads(answers[-1]["body"]) if answers else {}
+        role = role or body.get("PhysicalResourceId")
+        state = role_state(iam, role) if role else None
+        show(title, result, answers, state, args.quiet)
+        return answers, body, state
+
     try:
         if not args.quiet:
             print(f"IAM emulator (moto) on 127.0.0.1:{moto_port}; Lambda Runtime API and ResponseURL on "
                   f"127.0.0.1:{lam.port}; handler: {args.binary}")
 
-        create = load_event("create.json")
-        result, answers = lam.invoke(create)
-        body = json.loads(answers[-1]["body"]) if answers else {}
+        answers, body, state = step("Create", load_event("create.json"))
         name = body.get("PhysicalResourceId", "")
-        state = role_state(iam, name) if name else None
-        show("Create", result, answers, state, args.quiet)
         check("create answered SUCCESS once", len(answers) == 1 and body.get("Status") == "SUCCESS", body)
         check("answer has no Content-Type", answers and not answers[0]["content_type"], answers)
         check("role exists with the Logz.io trust", state and state["Trust"]["Statement"][0]["Principal"]["AWS"]
@@ -245,10 +250,7 @@ def main():
 
         update = load_event("update.json")
         update["PhysicalResourceId"] = name
-        result, answers = lam.invoke(update)
-        body = json.loads(answers[-1]["body"]) if answers else {}
-        state = role_state(iam, name)
-        show("Update (KeyPrefix, MaxSessionDuration, Tags: in place)", result, answers, state, args.quiet)
+        answers, body, state = step("Update (KeyPrefix, MaxSessionDuration, Tags: in place)", update, name)
         check("update answered SUCCESS with the same id",
               body.get("Status") == "SUCCESS" and body.get("PhysicalResourceId") == name, body)
         check("update applied in place", state and state["MaxSessionDuration"] == 7200
@@ -262,19 +264,14 @@ def main():
         props = bad["ResourceProperties"]
         props["Bucketname"] = props.pop("BucketName")
         props["MaxSessionDuration"] = "90000"
-        result, answers = lam.invoke(bad)
-        body = json.loads(answers[-1]["body"]) if answers else {}
-        show("Create with a typo and a bad value", result, answers, None, args.quiet)
+        answers, body, _ = step("Create with a typo and a bad value", bad)
         check("invalid create answered FAILED naming the properties", body.get("Status") == "FAILED"
               and "Bucketname: unknown property" in body.get("Reason", "")
               and "MaxSessionDuration" in body.get("Reason", ""), body)
 
         delete = load_event("delete.json")
         delete["PhysicalResourceId"] = name
-        result, answers = lam.invoke(delete)
-        body = json.loads(answers[-1]["body"]) if answers else {}
-        state = role_state(iam, name)
-        show("Delete", result, answers, state, args.quiet)
+        answers, body, state = step("Delete", delete, name)
         check("delete answered SUCCESS", body.get("Status") == "SUCCESS", body)
         check("role is gone", state is None, state)
 

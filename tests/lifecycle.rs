@@ -137,15 +137,7 @@ async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
 #[tokio::test]
 async fn create_with_every_property_set() {
     let w = World::new();
-    let boundary = w
-        .iam
-        .create_policy()
-        .policy_name("Boundary")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .expect("boundary policy");
-    let boundary_arn = boundary.policy().and_then(|p| p.arn()).expect("arn").to_owned();
+    let boundary_arn = w.managed_policy("Boundary").await;
     let kms = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     let a = w
         .answer(create(
@@ -257,18 +249,7 @@ async fn renamed_policy_replaces_the_old_inline_policy_and_tags_are_removed() {
 #[tokio::test]
 async fn permissions_boundary_is_put_and_removed_in_place() {
     let w = World::new();
-    let arn = w
-        .iam
-        .create_policy()
-        .policy_name("B")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .expect("policy")
-        .policy()
-        .and_then(|p| p.arn())
-        .expect("arn")
-        .to_owned();
+    let arn = w.managed_policy("B").await;
     let name = id(&w.answer(create(json!({}))).await);
     let a = w
         .answer(update(&name, &json!({}), json!({"PermissionsBoundary": arn})))
@@ -411,14 +392,7 @@ async fn drift_is_repaired_by_an_update() {
 async fn update_recreates_a_role_deleted_out_of_band() {
     let w = World::new();
     let name = id(&w.answer(create(json!({}))).await);
-    w.iam
-        .delete_role_policy()
-        .role_name(&name)
-        .policy_name("LogzioArchiveAccess")
-        .send()
-        .await
-        .expect("dp");
-    w.iam.delete_role().role_name(&name).send().await.expect("delete");
+    w.delete_out_of_band(&name).await;
     let a = w.answer(update(&name, &json!({}), json!({}))).await;
     assert_success(&a);
     assert_eq!(id(&a), name);
@@ -430,17 +404,7 @@ async fn update_recreates_a_role_deleted_out_of_band() {
 async fn delete_removes_the_role_and_everything_attached_to_it() {
     let w = World::new();
     let name = id(&w.answer(create(json!({}))).await);
-    let managed = w
-        .iam
-        .create_policy()
-        .policy_name("Managed")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
-        )
-        .send()
-        .await
-        .expect("policy");
-    let arn = managed.policy().and_then(|p| p.arn()).expect("arn");
+    let arn = w.managed_policy("Managed").await;
     w.iam
         .attach_role_policy()
         .role_name(&name)
@@ -625,9 +589,12 @@ async fn iam_errors_carry_their_code_and_message_into_the_reason() {
     // An IAM that denies everything, speaking IAM's wire protocol.
     let iam = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(403).set_body_string(
-            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized to perform: iam:CreateRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#,
-        ))
+        .respond_with(
+            wiremock::ResponseTemplate::new(403).set_body_string(common::iam_error_xml(
+                "AccessDenied",
+                "User: arn:aws:sts::123456789012:assumed-role/deployer is not authorized to perform: iam:CreateRole",
+            )),
+        )
         .mount(&iam)
         .await;
     let w = World::with_endpoint(&iam.uri());
@@ -682,20 +649,20 @@ async fn changing_only_the_session_length_keeps_the_description() {
 async fn iam_throttling_is_retried_by_the_sdk() {
     // GetRole is throttled four times (more than the SDK's default of 3 attempts allows), then answers that the role does not exist: the Delete must succeed.
     let iam = wiremock::MockServer::start().await;
-    let error = |code: &str, msg: &str| {
-        format!(
-            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>r</RequestId></ErrorResponse>"#
-        )
-    };
     wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(400).set_body_string(error("Throttling", "Rate exceeded")))
+        .respond_with(
+            wiremock::ResponseTemplate::new(400).set_body_string(common::iam_error_xml("Throttling", "Rate exceeded")),
+        )
         .up_to_n_times(4)
         .with_priority(1)
         .expect(4)
         .mount(&iam)
         .await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(404).set_body_string(error("NoSuchEntity", "Role not found")))
+        .respond_with(
+            wiremock::ResponseTemplate::new(404)
+                .set_body_string(common::iam_error_xml("NoSuchEntity", "Role not found")),
+        )
         .with_priority(2)
         .expect(1)
         .mount(&iam)
@@ -754,14 +721,7 @@ async fn a_create_stopped_at_the_deadline_names_the_role_for_the_rollback_delete
 async fn a_path_change_after_the_role_was_deleted_out_of_band_can_be_reverted() {
     let w = World::new();
     let first = id(&w.answer(create(json!({}))).await);
-    w.iam
-        .delete_role_policy()
-        .role_name(&first)
-        .policy_name("LogzioArchiveAccess")
-        .send()
-        .await
-        .expect("dp");
-    w.iam.delete_role().role_name(&first).send().await.expect("delete");
+    w.delete_out_of_band(&first).await;
     let u = w.answer(update(&first, &json!({}), json!({"Path": "/logzio/"}))).await;
     assert_success(&u);
     let second = id(&u);

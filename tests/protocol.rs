@@ -4,19 +4,15 @@
 use logzio_role::cfn::sender::ResponseSender;
 use logzio_role::cfn::{CustomResource, EventError, Failure, Handler, Request, Success};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A resource that does what the test event's `ResourceProperties.Behave` says.
-struct Scripted {
-    calls: AtomicUsize,
-}
+struct Scripted;
 
 impl Scripted {
     async fn act(&self, req: &Request) -> Result<Success, Failure> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
         req.journal.record("Started");
         match req.properties["Behave"].as_str().unwrap_or("ok") {
             "panic" => panic!("boom in the work"),
@@ -50,13 +46,7 @@ impl CustomResource for Scripted {
 }
 
 fn handler() -> Handler<Scripted> {
-    Handler::new(
-        Scripted {
-            calls: AtomicUsize::new(0),
-        },
-        ResponseSender::new().expect("client"),
-    )
-    .with_answer_margin(Duration::from_millis(300))
+    Handler::new(Scripted, ResponseSender::new().expect("client")).with_answer_margin(Duration::from_millis(300))
 }
 
 fn event(request_type: &str, behave: &str, url: &str) -> Value {
@@ -326,13 +316,7 @@ fn the_release_profile_unwinds_so_panics_are_answered() {
 async fn a_short_lambda_timeout_still_leaves_time_for_the_work() {
     // 3 s margin, 2 s to the deadline (Lambda's default Timeout is 3 s): the work still runs.
     let s = cfn(200).await;
-    let h = Handler::new(
-        Scripted {
-            calls: AtomicUsize::new(0),
-        },
-        ResponseSender::new().expect("client"),
-    )
-    .with_answer_margin(Duration::from_secs(3));
+    let h = Handler::new(Scripted, ResponseSender::new().expect("client")).with_answer_margin(Duration::from_secs(3));
     let out = h
         .handle_payload(event("Create", "ok", &s.uri()), soon(2))
         .await

@@ -259,6 +259,33 @@ impl World {
             .policy_names
     }
 
+    /// Creates a customer-managed policy (moto has no AWS-managed ones) and returns its ARN.
+    pub async fn managed_policy(&self, name: &str) -> String {
+        let out = self
+            .iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .expect("CreatePolicy");
+        out.policy().and_then(|p| p.arn()).expect("policy ARN").to_owned()
+    }
+
+    /// Deletes a role the handler made (its inline policy first), as someone might out of band.
+    pub async fn delete_out_of_band(&self, role: &str) {
+        self.iam
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name("LogzioArchiveAccess")
+            .send()
+            .await
+            .expect("DeleteRolePolicy");
+        self.iam.delete_role().role_name(role).send().await.expect("DeleteRole");
+    }
+
     pub async fn role_names(&self) -> Vec<String> {
         let out = self.iam.list_roles().send().await.expect("list roles");
         out.roles().iter().map(|r| r.role_name().to_owned()).collect()
@@ -294,4 +321,11 @@ pub fn tags(role: &aws_sdk_iam::types::Role) -> Vec<(String, String)> {
         .collect();
     t.sort();
     t
+}
+
+/// An IAM error response as IAM's query protocol sends it.
+pub fn iam_error_xml(code: &str, message: &str) -> String {
+    format!(
+        r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#
+    )
 }
