@@ -3,13 +3,15 @@ under test), for the benchmark: what each request type costs in IAM round trips.
 
 import collections
 import http.client
+import ssl
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class IamProxy:
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, tls=None):
+        """`tls`: (certificate file, key file) to serve HTTPS, as IAM does."""
         self.counts = collections.Counter()
         self.lock = threading.Lock()
         outer = self
@@ -40,6 +42,11 @@ class IamProxy:
                 conn.close()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -1,8 +1,9 @@
 """`make bench`: the Rust handler against the Python baseline (crhelper + boto3), as Lambda runs them.
 
-Both run as processes polling the same local Lambda Runtime API (tests/lambda_local.py), call IAM through the
-same counting proxy in front of moto (bench/iam_proxy.py), and answer the same HTTPS ResponseURL (a local TLS
-server with a throwaway CA that both are told to trust), so both pay a TLS handshake as on AWS. Measured:
+Both run as processes polling the same local Lambda Runtime API (tests/lambda_local.py), call IAM over HTTPS
+through the same counting proxy in front of moto (bench/iam_proxy.py), and answer the same HTTPS ResponseURL
+(local TLS servers with a throwaway CA that both are told to trust), so both pay the TLS handshakes they pay on
+AWS. Measured:
 
 - cold init: process start -> first poll of the Runtime API
 - cold first Create: process start -> the response PUT arriving
@@ -95,8 +96,8 @@ class Harness:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
-        self.proxy = IamProxy(self.moto.get_host_and_port()[1])
         self.ca, self.bundle, self.cert, self.key = ca, bundle, cert, key
+        self.proxy = IamProxy(self.moto.get_host_and_port()[1], tls=(cert, key))
 
     def lambda_api(self):
         """A fresh Runtime API per process (a dead process's pending poll must not swallow the next event),
@@ -117,7 +118,8 @@ class Harness:
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
             "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_ENDPOINT_URL_IAM": f"http://127.0.0.1:{self.proxy.port}",
+            "AWS_ENDPOINT_URL_IAM": f"https://127.0.0.1:{self.proxy.port}",
+            "AWS_CA_BUNDLE": self.bundle,  # boto3's TLS roots for IAM
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -289,8 +291,8 @@ def main():
         h = Harness(*make_ca(tmp))
         # moto builds its IAM backend on the first request: pay that before anything is measured.
         import boto3
-        boto3.client("iam", endpoint_url=f"http://127.0.0.1:{h.proxy.port}", region_name="us-east-1",
-                     aws_access_key_id="testing", aws_secret_access_key="testing").list_roles()
+        boto3.client("iam", endpoint_url=f"https://127.0.0.1:{h.proxy.port}", region_name="us-east-1",
+                     aws_access_key_id="testing", aws_secret_access_key="testing", verify=h.bundle).list_roles()
         h.proxy.take()
         rust = measure(h, "rust", [args.binary], args.repeats)
         python = measure(h, "python", [args.baseline_python, str(ROOT / "bench/baseline/bootstrap.py")],

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod policy;
 pub mod properties;
 pub mod resource;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -52,15 +53,21 @@ pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
 
 /// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
-pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, reqwest::Error> {
+pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, lambda_runtime::Error> {
+    let roots = tls::Roots::load();
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(roots.sdk_tls_context())
+        .build_https();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
         .retry_config(iam_retry_config())
         .timeout_config(iam_timeout_config())
         .load()
         .await;
     let iam = iam::Iam::new(aws_sdk_iam::Client::new(&config));
-    Ok(cfn::Handler::new(
-        resource::ArchiveRole::new(iam),
-        cfn::sender::ResponseSender::new()?,
-    ))
+    let sender = cfn::sender::ResponseSender::with_tls(roots.rustls_config()?)?;
+    Ok(cfn::Handler::new(resource::ArchiveRole::new(iam), sender))
 }

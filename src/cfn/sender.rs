@@ -39,8 +39,18 @@ pub struct ResponseSender {
 }
 
 impl ResponseSender {
+    /// With the platform's verifier (reqwest reads the system's roots itself).
     pub fn new() -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        Self::from_builder(reqwest::Client::builder())
+    }
+
+    /// With a prepared rustls configuration (roots already loaded, shared with the other client).
+    pub fn with_tls(tls: rustls::ClientConfig) -> Result<Self, reqwest::Error> {
+        Self::from_builder(reqwest::Client::builder().tls_backend_preconfigured(tls))
+    }
+
+    fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, reqwest::Error> {
+        let http = builder
             .connect_timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
