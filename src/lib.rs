@@ -5,6 +5,7 @@
 //! - [`resource`]: create / update / delete of the archive role.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
 //! - [`iam`]: the one adapter to `aws-sdk-iam`.
+//! - [`tls`]: one root-certificate store for both HTTP clients.
 
 pub mod cfn;
 pub mod iam;
