@@ -103,21 +103,21 @@ fn failure(e: &ArchiveRoleError, id: Option<String>) -> Failure {
     }
 }
 
-/// Makes the role `d` exist as desired; `known` is what GetRole already said of it, if it was asked.
+/// Makes the role `d` exist as desired; `existing` is the role as GetRole already returned it, if it was read.
 /// A role this call creates is deleted again if a later write fails (no orphan).
 ///
-/// When nothing is known yet, CreateRole goes first: a fresh Create (the common, cold case) then costs exactly
+/// Otherwise CreateRole goes first: a fresh Create (the common, cold case) then costs exactly
 /// its two writes, and a role that already exists (a redelivery, a rollback, someone else's role) is refused
 /// by IAM with EntityAlreadyExists, changing nothing, before we look at it and decide.
 async fn ensure(
     iam: &mut IamSession<'_>,
     d: &DesiredRole,
     owner: &Owner,
-    known: Option<Option<ActualRole>>,
+    existing: Option<ActualRole>,
 ) -> Result<RoleRef, ArchiveRoleError> {
-    match known {
-        Some(Some(actual)) => converge(iam, d, owner, actual).await,
-        Some(None) | None => match create_fresh(iam, d).await {
+    match existing {
+        Some(actual) => converge(iam, d, owner, actual).await,
+        None => match create_fresh(iam, d).await {
             Err(ArchiveRoleError::Iam(e)) if e.is(IamErrorKind::EntityAlreadyExists) => {
                 match iam.get_role(&d.name).await? {
                     Some(actual) => converge(iam, d, owner, actual).await,
@@ -198,15 +198,14 @@ impl ArchiveRole {
         let owner = owner(req);
         let current = req.physical_resource_id.clone().unwrap_or_default();
         let wanted = wanted_name(req, &spec);
-        let (name, known) = if spec.role_name.is_some() || RoleName::parse(&current).is_none() {
+        let (name, existing) = if spec.role_name.is_some() || RoleName::parse(&current).is_none() {
             (wanted, None)
         } else {
             // No RoleName: keep the current role unless its path changed. If it is gone, the name for the
             // wanted path (the same name when the path did not change).
             match iam.get_role(&current).await? {
                 Some(a) if owner.owns(&a.tags) && a.path != spec.path.as_str() => (wanted, None),
-                Some(a) => (current.clone(), Some(Some(a))),
-                None if wanted == current => (wanted, Some(None)),
+                Some(a) => (current.clone(), Some(a)),
                 None => (wanted, None),
             }
         };
@@ -214,7 +213,7 @@ impl ArchiveRole {
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (see create_fresh; at the deadline, see `abandoned`), and a failed Update keeps
         // the old id: no orphan either way.
-        ensure(iam, &d, &owner, known).await
+        ensure(iam, &d, &owner, existing).await
     }
 
     async fn delete_inner(&self, req: &Request, iam: &mut IamSession<'_>) -> Result<(), ArchiveRoleError> {
