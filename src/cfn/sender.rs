@@ -32,6 +32,13 @@ pub fn redact(url: &str) -> String {
     shown
 }
 
+/// Time left after the last PUT attempt, before the Lambda deadline, for the runtime to report the outcome.
+const TAIL: Duration = Duration::from_millis(250);
+/// The longest one attempt may take (S3 answers a PUT in milliseconds; a hung connection must not eat the rest).
+const MAX_ATTEMPT: Duration = Duration::from_secs(10);
+/// No retry is started with less time than this for it.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+
 /// Sends answers; one shared HTTP client (connection pool, TLS config) per process.
 #[derive(Debug, Clone)]
 pub struct ResponseSender {
@@ -61,13 +68,19 @@ impl ResponseSender {
     pub async fn send(&self, url: &str, body: Vec<u8>, deadline: Instant) -> Result<u32, SendError> {
         let shown = redact(url);
         let parsed = reqwest::Url::parse(url).map_err(|_| SendError::BadUrl)?;
+        // Every attempt ends a little before the deadline, so that the runtime can still report the outcome.
+        let end = deadline.checked_sub(TAIL).unwrap_or(deadline);
         let mut backoff = Duration::from_millis(100);
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let left = deadline.saturating_duration_since(Instant::now());
-            // At least one real try even when the deadline is (nearly) gone: Lambda, not we, ends the process.
-            let attempt_timeout = left.clamp(Duration::from_millis(500), Duration::from_secs(10));
+            let left = end.saturating_duration_since(Instant::now());
+            let attempt_timeout = if attempts == 1 {
+                // At least one real try even when the deadline is (nearly) gone: Lambda, not we, ends the process.
+                left.clamp(Duration::from_millis(500), MAX_ATTEMPT)
+            } else {
+                left.min(MAX_ATTEMPT)
+            };
             let result = self
                 .http
                 .put(parsed.clone())
@@ -92,8 +105,8 @@ impl ResponseSender {
                 Err(_) => "request failed".to_owned(),
             };
             tracing::warn!(url = %shown, attempt = attempts, error = %last, "response PUT failed; retrying");
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left <= backoff {
+            let left = end.saturating_duration_since(Instant::now());
+            if left <= backoff + MIN_ATTEMPT {
                 return Err(SendError::GaveUp {
                     url: shown,
                     attempts,
