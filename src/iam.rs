@@ -80,6 +80,9 @@ where
     }
 }
 
+/// How many times [`IamSession::delete_role`] sweeps a role whose DeleteRole keeps meeting new attachments.
+pub const DELETE_ROUNDS: u32 = 3;
+
 /// A role's name, ARN and id: what Fn::GetAtt exposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleRef {
@@ -315,8 +318,20 @@ impl IamSession<'_> {
     }
 
     /// Removes a role and everything that blocks its deletion: inline policies, managed policy attachments,
-    /// instance profile memberships. A role (or policy) that is already gone is not an error.
+    /// instance profile memberships. A role (or policy) that is already gone is not an error. If something is
+    /// attached between the sweep and DeleteRole (DeleteConflict), the sweep is repeated, up to
+    /// [`DELETE_ROUNDS`] times: a Delete that fails leaves the stack in DELETE_FAILED.
     pub async fn delete_role(&mut self, role: &str) -> Result<(), IamError> {
+        let mut round = 1;
+        loop {
+            match self.sweep_and_delete(role).await {
+                Err(e) if e.is(IamErrorKind::DeleteConflict) && round < DELETE_ROUNDS => round += 1,
+                done => return done,
+            }
+        }
+    }
+
+    async fn sweep_and_delete(&mut self, role: &str) -> Result<(), IamError> {
         let gone = |e: IamError| {
             if e.is(IamErrorKind::NoSuchEntity) {
                 Ok(())
