@@ -41,8 +41,15 @@ pub struct PropertyError {
 }
 
 impl fmt::Display for PropertyError {
+    /// `Name: rule`. A name that is not a plain identifier (an unknown key can be anything: empty, spaced, with
+    /// control characters) is quoted and escaped, so the Reason still says which property it was.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.property, self.rule)
+        let plain = !self.property.is_empty() && self.property.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if plain {
+            write!(f, "{}: {}", self.property, self.rule)
+        } else {
+            write!(f, "{:?}: {}", self.property, self.rule)
+        }
     }
 }
 
@@ -177,17 +184,6 @@ impl ArchiveRoleSpec {
             })
         };
 
-        for key in map.keys() {
-            if !KNOWN.contains(&key.as_str()) {
-                let hint = KNOWN
-                    .iter()
-                    .find(|k| k.eq_ignore_ascii_case(key))
-                    .map(|k| format!(" (did you mean {k}?)"))
-                    .unwrap_or_default();
-                err(key, format!("unknown property{hint}"));
-            }
-        }
-
         let mut scalar = |name: &str| -> Option<String> {
             match map.get(name) {
                 None | Some(Value::Null) => None,
@@ -278,6 +274,19 @@ impl ArchiveRoleSpec {
                 None
             }
         };
+
+        // Unknown keys last: with many of them the Reason is cut to fit 4096 bytes, and the rules broken by the
+        // properties the user meant to set must survive the cut.
+        for key in map.keys() {
+            if !KNOWN.contains(&key.as_str()) {
+                let hint = KNOWN
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(key))
+                    .map(|k| format!(" (did you mean {k}?)"))
+                    .unwrap_or_default();
+                err(key, format!("unknown property{hint}"));
+            }
+        }
 
         match (
             bucket,
@@ -665,6 +674,24 @@ mod tests {
         assert_eq!(s.role_name, None);
         assert!(s.tags.is_empty());
         assert!(s.description_or_default().contains("my-archive"));
+    }
+
+    #[test]
+    fn an_unknown_property_that_is_not_a_plain_name_is_quoted() {
+        // Found by the `properties` fuzz target: an empty key read as ": unknown property".
+        for (key, shown) in [
+            ("", r#""": unknown property"#),
+            ("Bucket Name", r#""Bucket Name": unknown property"#),
+            ("a\nb", r#""a\nb": unknown property"#),
+        ] {
+            let reason = errors(with(key, json!("x"))).to_string();
+            assert!(reason.ends_with(shown), "{reason}");
+        }
+        let plain = errors(with("Bucketname", json!("x"))).to_string();
+        assert!(
+            plain.ends_with(": Bucketname: unknown property (did you mean BucketName?)"),
+            "{plain}"
+        );
     }
 
     #[test]
