@@ -55,6 +55,12 @@ pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
 /// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
 pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, lambda_runtime::Error> {
+    let (resource, sender) = parts().await?;
+    Ok(cfn::Handler::new(resource, sender))
+}
+
+/// The resource and the answer's sender that [`handler`] puts together.
+pub async fn parts() -> Result<(resource::ArchiveRole, cfn::sender::ResponseSender), lambda_runtime::Error> {
     let roots = tls::Roots::load();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -70,5 +76,5 @@ pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, lambda_run
         .await;
     let iam = iam::Iam::new(aws_sdk_iam::Client::new(&config));
     let sender = cfn::sender::ResponseSender::with_tls(roots.rustls_config()?)?;
-    Ok(cfn::Handler::new(resource::ArchiveRole::new(iam), sender))
+    Ok((resource::ArchiveRole::new(iam), sender))
 }

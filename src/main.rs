@@ -4,12 +4,15 @@
 //! waking and stealing between worker threads (see docs/benchmarks.md for the before and after).
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logzio_role::init_tracing();
     let handler = logzio_role::handler().await?;
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| handler.handle(event))).await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        handler.handle(event)
+    }))
+    .await
 }

@@ -137,6 +137,119 @@ impl Request {
     }
 }
 
+/// What an event's bytes amount to, before any work: the pure first half of handling an event.
+#[derive(Debug)]
+pub enum Reading {
+    /// No ResponseURL (or not even a JSON object): there is no one to answer.
+    Unanswerable,
+    /// A ResponseURL, but not a request this handler understands: to be answered FAILED with `answer`.
+    Malformed { url: String, answer: Answer, why: String },
+    /// A well-formed request.
+    Request { url: String, request: Request },
+}
+
+/// Reads one event as the Lambda runtime delivered it (the raw JSON text).
+///
+/// JSON that serde_json will not build into a [`Value`] (nested deeper than its recursion limit of 128) is still
+/// read one level deep, so that an event with absurd properties gets a FAILED answer instead of none: without
+/// it, CloudFormation would wait an hour for the stack, and again for its rollback.
+pub fn read_raw_event(raw: &str) -> Reading {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(payload) => read_event(&payload),
+        Err(e) => {
+            // Each top-level value is kept as raw text (serde_json skips over it without recursion), and only
+            // the strings are taken.
+            let Ok(fields) = serde_json::from_str::<BTreeMap<String, Box<serde_json::value::RawValue>>>(raw) else {
+                return Reading::Unanswerable;
+            };
+            let shallow: serde_json::Map<String, Value> = fields
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    serde_json::from_str::<String>(v.get())
+                        .ok()
+                        .map(|s| (k, Value::String(s)))
+                })
+                .collect();
+            let shallow = Value::Object(shallow);
+            match read_event(&shallow) {
+                Reading::Unanswerable => Reading::Unanswerable,
+                Reading::Malformed { url, .. } | Reading::Request { url, .. } => {
+                    let why = format!("the event is not JSON this handler can read: {e}");
+                    Reading::Malformed {
+                        answer: malformed_answer(&shallow, &why),
+                        url,
+                        why,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads one event that is already JSON.
+pub fn read_event(payload: &Value) -> Reading {
+    let Some(url) = payload.get("ResponseURL").and_then(Value::as_str).map(str::to_owned) else {
+        return Reading::Unanswerable;
+    };
+    match Request::parse(payload) {
+        Ok(request) => Reading::Request { url, request },
+        Err(why) => Reading::Malformed {
+            answer: malformed_answer(payload, &why),
+            url,
+            why,
+        },
+    }
+}
+
+/// The FAILED answer to an event that is not a request, with whatever ids it carries.
+fn malformed_answer(payload: &Value, why: &str) -> Answer {
+    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let physical = Some(field("PhysicalResourceId"))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
+    Answer {
+        status: Status::Failed,
+        reason: Some(format!("malformed event: {why}")),
+        physical_resource_id: physical,
+        stack_id: field("StackId"),
+        request_id: field("RequestId"),
+        logical_resource_id: field("LogicalResourceId"),
+        data: BTreeMap::new(),
+    }
+}
+
+/// The answer to a request, choosing the physical id: Update and Delete always keep the request's id; a failed
+/// Create answers the failure's id, else `create_failure_id`, else `<LogicalResourceId>-<RequestId>`.
+pub fn answer(request: &Request, result: Result<Success, Failure>, create_failure_id: Option<String>) -> Answer {
+    let (status, reason, physical, data) = match result {
+        Ok(s) => (Status::Success, None, s.physical_resource_id, s.data),
+        Err(f) => {
+            let id = match request.request_type {
+                RequestType::Create => f
+                    .physical_resource_id
+                    .or(create_failure_id)
+                    .unwrap_or_else(|| format!("{}-{}", request.logical_resource_id, request.request_id)),
+                _ => String::new(),
+            };
+            (Status::Failed, Some(f.reason), id, BTreeMap::new())
+        }
+    };
+    let physical_resource_id = match (&request.physical_resource_id, request.request_type) {
+        (Some(id), RequestType::Delete) => id.clone(),
+        (Some(id), RequestType::Update) if status == Status::Failed => id.clone(),
+        _ => physical,
+    };
+    Answer {
+        status,
+        reason,
+        physical_resource_id,
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+        data,
+    }
+}
+
 /// What a resource reports when it succeeded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Success {
@@ -234,43 +347,33 @@ impl<R: CustomResource> Handler<R> {
         self
     }
 
-    /// Handles one invocation from the Lambda runtime.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, EventError> {
+    /// Handles one invocation from the Lambda runtime, which hands over the event's JSON text unparsed (see
+    /// [`read_raw_event`]).
+    pub async fn handle(&self, event: LambdaEvent<Box<serde_json::value::RawValue>>) -> Result<Value, EventError> {
         let deadline = deadline_instant(event.context.deadline);
         tracing::debug!(
             deadline_ms = event.context.deadline,
             time_left_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
             "event received"
         );
-        self.handle_payload(event.payload, deadline).await
+        self.serve(read_raw_event(event.payload.get()), deadline).await
     }
 
-    /// Handles one event that must be answered before `deadline`.
+    /// Handles one event, already JSON, that must be answered before `deadline`.
     pub async fn handle_payload(&self, payload: Value, deadline: Instant) -> Result<Value, EventError> {
-        let Some(url) = payload.get("ResponseURL").and_then(Value::as_str).map(str::to_owned) else {
-            let e = EventError::NoResponseUrl;
-            tracing::error!(error = %e, "event not handled");
-            return Err(e);
-        };
-        let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let request = match Request::parse(&payload) {
-            Ok(r) => r,
-            Err(why) => {
-                let physical = Some(field("PhysicalResourceId"))
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
-                let answer = Answer {
-                    status: Status::Failed,
-                    reason: Some(format!("malformed event: {why}")),
-                    physical_resource_id: physical,
-                    stack_id: field("StackId"),
-                    request_id: field("RequestId"),
-                    logical_resource_id: field("LogicalResourceId"),
-                    data: BTreeMap::new(),
-                };
+        self.serve(read_event(&payload), deadline).await
+    }
+
+    async fn serve(&self, reading: Reading, deadline: Instant) -> Result<Value, EventError> {
+        let (url, request) = match reading {
+            Reading::Unanswerable => {
+                let e = EventError::NoResponseUrl;
+                tracing::error!(error = %e, "event not handled");
+                return Err(e);
+            }
+            Reading::Malformed { url, answer, why } => {
                 let sent = self.sender.send(&url, answer.to_body(), deadline).await;
                 tracing::error!(
-                    request_type = %field("RequestType"),
                     logical_id = %answer.logical_resource_id,
                     url = %redact(&url),
                     outcome = "FAILED",
@@ -281,10 +384,15 @@ impl<R: CustomResource> Handler<R> {
                 sent?;
                 return Err(EventError::Malformed(why));
             }
+            Reading::Request { url, request } => (url, request),
         };
 
         let result = self.run_work(&request, deadline).await;
-        let answer = self.answer(&request, result.clone());
+        let fallback_id = match (&result, request.request_type) {
+            (Err(_), RequestType::Create) => self.resource.create_failure_id(&request),
+            _ => None,
+        };
+        let answer = answer(&request, result, fallback_id);
         let sent = self.sender.send(&url, answer.to_body(), deadline).await;
         let actions = request.journal.entries();
         let outcome = match answer.status {
@@ -368,37 +476,6 @@ impl<R: CustomResource> Handler<R> {
             }
         }
     }
-
-    /// Builds the answer, choosing the physical id: Update and Delete always keep the request's id.
-    fn answer(&self, request: &Request, result: Result<Success, Failure>) -> Answer {
-        let (status, reason, physical, data) = match result {
-            Ok(s) => (Status::Success, None, s.physical_resource_id, s.data),
-            Err(f) => {
-                let id = match request.request_type {
-                    RequestType::Create => f
-                        .physical_resource_id
-                        .or_else(|| self.resource.create_failure_id(request))
-                        .unwrap_or_else(|| format!("{}-{}", request.logical_resource_id, request.request_id)),
-                    _ => String::new(),
-                };
-                (Status::Failed, Some(f.reason), id, BTreeMap::new())
-            }
-        };
-        let physical_resource_id = match (&request.physical_resource_id, request.request_type) {
-            (Some(id), RequestType::Delete) => id.clone(),
-            (Some(id), RequestType::Update) if status == Status::Failed => id.clone(),
-            _ => physical,
-        };
-        Answer {
-            status,
-            reason,
-            physical_resource_id,
-            stack_id: request.stack_id.clone(),
-            request_id: request.request_id.clone(),
-            logical_resource_id: request.logical_resource_id.clone(),
-            data,
-        }
-    }
 }
 
 /// Converts the runtime's deadline (milliseconds since the epoch) into an [`Instant`]. 0 means none was given.
@@ -437,6 +514,54 @@ mod tests {
             "ResourceProperties": {"BucketName": "b"},
             "OldResourceProperties": {"BucketName": "a"}
         })
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn an_event_nested_too_deep_for_serde_json_is_still_answered_failed_with_its_ids() {
+        let mut e = event("Create");
+        e["ResourceProperties"] = json!({"BucketName": "placeholder"});
+        let raw = e.to_string().replace("\"placeholder\"", &nested(10_000));
+        assert!(
+            serde_json::from_str::<Value>(&raw).is_err(),
+            "serde_json's limit is what this test is about"
+        );
+        match read_raw_event(&raw) {
+            Reading::Malformed { url, answer, why } => {
+                assert_eq!(url, "http://127.0.0.1:1/r?sig=secret");
+                assert!(why.contains("recursion limit"), "{why}");
+                assert_eq!(answer.status, Status::Failed);
+                assert_eq!(
+                    (answer.request_id.as_str(), answer.logical_resource_id.as_str()),
+                    ("req", "Role")
+                );
+                assert_eq!(answer.physical_resource_id, "phys");
+                assert!(answer.to_body().len() <= response::MAX_BODY);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_event_without_a_response_url_or_not_an_object_is_unanswerable() {
+        assert!(matches!(read_raw_event(&nested(10_000)), Reading::Unanswerable));
+        assert!(matches!(read_raw_event("not json"), Reading::Unanswerable));
+        let mut e = event("Create");
+        e.as_object_mut().expect("object").remove("ResponseURL");
+        assert!(matches!(read_raw_event(&e.to_string()), Reading::Unanswerable));
+        e["ResponseURL"] = json!(7);
+        assert!(matches!(read_raw_event(&e.to_string()), Reading::Unanswerable));
+    }
+
+    #[test]
+    fn a_well_formed_raw_event_reads_as_its_request() {
+        match read_raw_event(&event("Update").to_string()) {
+            Reading::Request { request, .. } => assert_eq!(request.request_type, RequestType::Update),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
