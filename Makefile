@@ -15,7 +15,7 @@ RELEASE_BIN := target/release/logzio-role
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: help venv tools demo test unit e2e lint fmt clippy templates build invoke deploy bench lock clean
+.PHONY: help venv tools demo test unit e2e lint fmt clippy templates build invoke deploy bench fuzz lock clean
 
 help:
 	@echo "make demo    - build, start a local IAM emulator, run Create -> Update -> Delete through the handler"
@@ -25,6 +25,7 @@ help:
 	@echo "make invoke  - one event (EVENT=events/create.json) through cargo lambda watch + invoke, local IAM"
 	@echo "make deploy  - sam build + sam deploy (guided the first time)"
 	@echo "make bench   - cold start, latency, IAM calls, memory, size: Rust vs a Python crhelper baseline"
+	@echo "make fuzz    - libFuzzer on the event reader and the property parser (FUZZ_SECONDS per target, default 60)"
 	@echo "make lock    - re-pin requirements.txt from requirements.in"
 
 # The IAM emulator (moto[server]) and boto3 only: small, for the demo and the tests.
@@ -92,8 +93,13 @@ unit: venv
 	$(OFFLINE_ENV) MOTO_PYTHON=$(CURDIR)/$(PY) cargo test --locked
 
 # The release binary (LTO, panic = "unwind"), unchanged, under a local Lambda Runtime API.
+# Then the fault tier: the same binary with IAM behind a fault-injecting proxy and a failing ResponseURL.
+# The panic probe (tests/support/panic_probe.rs) is the same handler with a resource that panics on request: a
+# debug build, whose dependencies `cargo test` has already built.
 e2e: venv $(RELEASE_BIN)
 	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(RELEASE_BIN) --check --quiet
+	cargo build --locked --example panic_probe
+	$(OFFLINE_ENV) $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
 
 test: lint unit e2e
 
@@ -110,6 +116,23 @@ $(BENCH_VENV)/.stamp: $(VENV)/.emulator requirements.txt
 bench: tools $(BENCH_VENV)/.stamp $(RELEASE_BIN)
 	set -o pipefail; $(OFFLINE_ENV) $(PY) bench/run.py --binary $(RELEASE_BIN) \
 		--baseline-python $(BENCH_VENV)/bin/python | tee target/bench-latest.md
+
+# cargo-fuzz (libFuzzer) on the two things a stranger controls: the event's bytes and ResourceProperties.
+# Seeds come from events/; the corpus grows in fuzz/corpus (not committed); a finding lands in fuzz/artifacts and
+# fails the target. The machine's one stable toolchain builds it: RUSTC_BOOTSTRAP=1 allows the -Z flags that
+# cargo-fuzz passes. No sanitizer: this crate forbids unsafe code, and without ASan libFuzzer runs ~2x the inputs;
+# debug assertions (-a) stay on so that arithmetic overflow is a finding too.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := event_reader properties
+CARGO_FUZZ_VERSION := 0.13.2
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version $(CARGO_FUZZ_VERSION)
+	rm -rf fuzz/seeds && $(PYTHON) fuzz/seeds.py fuzz/seeds
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t && \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions $$t corpus/$$t seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -dict=properties.dict -max_len=65536 -timeout=10 -print_final_stats=1 \
+		|| exit 1; done
 
 lock: venv
 	$(UV) pip compile requirements.in --python-version 3.11 --no-header -q -o requirements.txt.new

@@ -37,7 +37,6 @@ from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
 from iam_proxy import IamProxy  # noqa: E402
 from lambda_local import LocalLambda, load_event  # noqa: E402
 

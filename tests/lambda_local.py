@@ -43,6 +43,9 @@ class LocalLambda:
         self.polls = []  # monotonic time of each GET .../invocation/next (the first one ends the cold init)
         self.answers = {}
         self.results = {}
+        self.result_at = {}  # monotonic time the handler reported each event's result to the Runtime API
+        self.put_faults = {}  # ResponseURL key -> faults for its next PUTs: ("status", code) or ("hang",)
+        self.released = threading.Event()
         self.arrived = threading.Condition()
         outer = self
 
@@ -65,7 +68,8 @@ class LocalLambda:
                 if self.path.endswith("/runtime/invocation/next"):
                     outer.polls.append(time.monotonic())
                     request_id, deadline_ms, event = outer.events.get()
-                    self._reply(200, json.dumps(event).encode(), [
+                    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+                    self._reply(200, body, [
                         ("Lambda-Runtime-Aws-Request-Id", request_id),
                         ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
                         ("Lambda-Runtime-Invoked-Function-Arn",
@@ -81,17 +85,25 @@ class LocalLambda:
                 if "invocation" in parts and parts[-1] in ("response", "error"):
                     with outer.arrived:
                         outer.results[parts[-2]] = (parts[-1], body.decode(errors="replace"))
+                        outer.result_at[parts[-2]] = time.monotonic()
                         outer.arrived.notify_all()
                 self._reply(202)
 
             def do_PUT(self):
                 body = self._body()
                 key = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
+                faults = outer.put_faults.get(key) or []
+                fault = faults.pop(0) if faults else ("status", 200)
                 with outer.arrived:
                     outer.answers.setdefault(key, []).append(
-                        {"body": body, "content_type": self.headers.get("Content-Type"), "at": time.monotonic()})
+                        {"body": body, "content_type": self.headers.get("Content-Type"), "at": time.monotonic(),
+                         "status": fault[1] if fault[0] == "status" else None})
                     outer.arrived.notify_all()
-                self._reply(200)
+                if fault[0] == "hang":  # accept the request, never answer it
+                    outer.released.wait(300)
+                    self.close_connection = True
+                    return
+                self._reply(fault[1])
 
         self.handler_class = Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -99,22 +111,32 @@ class LocalLambda:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def invoke(self, event, timeout_s=60, response_base=None):
-        """Delivers one event through the Runtime API and waits for the handler's result and its answer."""
+    def invoke(self, event, timeout_s=60, response_base=None, put_faults=(), raw=None, request_id=None):
+        """Delivers one event through the Runtime API and waits for the handler's result and its answer.
+
+        `raw`: bytes delivered as they are instead of the event's JSON (or a function of the event, with its
+        ResponseURL and RequestId set, that makes them). `request_id`: deliver again with the id of
+        an earlier event (a duplicate delivery). `put_faults`: what the ResponseURL does with the first PUTs.
+        The time of the deadline and of the result (monotonic) are left in `self.last`."""
         event = copy.deepcopy(event)
-        request_id = str(uuid.uuid4())
-        key = request_id
+        request_id = request_id or str(uuid.uuid4())
+        key = str(uuid.uuid4())
         base = response_base or f"http://127.0.0.1:{self.port}"
-        event["ResponseURL"] = f"{base}/cfn/{key}?{SIGNATURE}"
-        event["RequestId"] = request_id
+        if event is not None:
+            event["ResponseURL"] = f"{base}/cfn/{key}?{SIGNATURE}"
+            event["RequestId"] = request_id
+        self.put_faults[key] = list(put_faults)
+        invocation = str(uuid.uuid4())
+        deadline = time.monotonic() + timeout_s
         deadline_ms = int((time.time() + timeout_s) * 1000)
-        self.events.put((request_id, deadline_ms, event))
+        payload = raw(event) if callable(raw) else raw if raw is not None else event
+        self.events.put((invocation, deadline_ms, payload))
         with self.arrived:
-            ok = self.arrived.wait_for(lambda: request_id in self.results, timeout=timeout_s + 5)
+            ok = self.arrived.wait_for(lambda: invocation in self.results, timeout=timeout_s + 5)
         if not ok:
-            raise RuntimeError(f"the handler did not finish {event['RequestType']} within {timeout_s}s")
-        answers = self.answers.get(key, [])
-        return self.results[request_id], answers
+            raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
+        self.last = {"deadline": deadline, "result_at": self.result_at[invocation], "request_id": request_id}
+        return self.results[invocation], self.answers.get(key, [])
 
 
 def load_event(name):

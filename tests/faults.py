@@ -1,0 +1,494 @@
+"""The fault tier: the release binary, unchanged, under a local Lambda Runtime API, with IAM behind a
+fault-injecting proxy (tests/iam_proxy.py) in front of moto and a ResponseURL that can fail. Each scenario
+injects one fault and asserts what CloudFormation would see: the status answered (or that nothing could be),
+the role as IAM holds it afterwards, and that the answer came before the Lambda deadline. One process serves
+every scenario, as a warm Lambda would, and its memory is measured across many events.
+
+    python tests/faults.py target/release/logzio-role --panic-probe target/debug/examples/panic_probe
+    python tests/faults.py target/release/logzio-role -k reset   # the scenarios whose name contains "reset"
+"""
+
+import argparse
+import copy
+import json
+import logging
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from iam_proxy import IamProxy  # noqa: E402
+from lambda_local import EXTERNAL_ID, LocalLambda, load_event, start_binary  # noqa: E402
+
+WRITES = {"CreateRole", "PutRolePolicy", "UpdateRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole",
+          "DeleteRolePolicy", "DeleteRole", "DetachRolePolicy", "RemoveRoleFromInstanceProfile",
+          "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"}
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                            "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]})
+
+
+class Tier:
+    def __init__(self, binary, panic_probe=None):
+        self.panic_probe = panic_probe
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        moto_port = self.moto.get_host_and_port()[1]
+        # Out-of-band changes and state reads go to moto directly, not through the proxy.
+        self.iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.proxy = IamProxy(moto_port)
+        self.lam = LocalLambda()
+        self.log = []
+        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=False)
+        self.checks = []
+        self.scenario = ""
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.lam.released.set()
+        self.proxy.stop()
+        self.lam.server.shutdown()
+        self.moto.stop()
+
+    def check(self, name, ok, detail=""):
+        self.checks.append((f"{self.scenario}: {name}", bool(ok), detail))
+
+    # --- events -------------------------------------------------------------------------------------------
+
+    def create(self, logical, **props):
+        e = load_event("create.json")
+        e["LogicalResourceId"] = logical
+        e["ResourceProperties"].update(props)
+        return e
+
+    def update(self, create_event, physical, **props):
+        e = load_event("update.json")
+        e["LogicalResourceId"] = create_event["LogicalResourceId"]
+        e["PhysicalResourceId"] = physical
+        e["OldResourceProperties"] = copy.deepcopy(create_event["ResourceProperties"])
+        e["ResourceProperties"] = {**create_event["ResourceProperties"], **props}
+        return e
+
+    def delete(self, create_event, physical):
+        e = load_event("delete.json")
+        e["LogicalResourceId"] = create_event["LogicalResourceId"]
+        e["PhysicalResourceId"] = physical
+        e["ResourceProperties"] = copy.deepcopy(create_event["ResourceProperties"])
+        return e
+
+    def run(self, event, timeout_s=30, **kw):
+        """One event through the binary: (runtime result kind, its body, answers, last answer, IAM calls)."""
+        self.proxy.take_calls()
+        (kind, result), answers = self.lam.invoke(event, timeout_s=timeout_s, **kw)
+        body = json.loads(answers[-1]["body"]) if answers else {}
+        return kind, result, answers, body, self.proxy.take_calls()
+
+    def in_time(self, answers):
+        """The answer (every PUT) and the result to the runtime came before the deadline."""
+        last = self.lam.last
+        self.check("answered before the deadline",
+                   all(a["at"] < last["deadline"] for a in answers) and last["result_at"] < last["deadline"],
+                   f"deadline {last['deadline']:.2f}, result at {last['result_at']:.2f}, "
+                   f"PUTs at {[round(a['at'], 2) for a in answers]}")
+
+    # --- IAM state ----------------------------------------------------------------------------------------
+
+    def role(self, name):
+        try:
+            r = self.iam.get_role(RoleName=name)["Role"]
+        except self.iam.exceptions.NoSuchEntityException:
+            return None
+        policies = self.iam.list_role_policies(RoleName=name)["PolicyNames"]
+        attached = [p["PolicyArn"] for p in self.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+        return {"RoleId": r["RoleId"], "Trust": r["AssumeRolePolicyDocument"], "Tags": r.get("Tags", []),
+                "Description": r.get("Description"), "Policies": policies, "Attached": attached}
+
+    def remove_out_of_band(self, name):
+        for p in self.iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            self.iam.delete_role_policy(RoleName=name, PolicyName=p)
+        self.iam.delete_role(RoleName=name)
+
+    def created(self, logical, **props):
+        """A role made by a plain Create, for the scenarios that start from one: (event, role name)."""
+        e = self.create(logical, **props)
+        _, _, _, body, _ = self.run(e)
+        assert body.get("Status") == "SUCCESS", body
+        return e, body["PhysicalResourceId"]
+
+
+def writes(calls):
+    return [c for c in calls if c[0] in WRITES and c[2] is not None and c[2] < 300]
+
+
+SCENARIOS = []
+
+
+def scenario(fn):
+    SCENARIOS.append(fn)
+    return fn
+
+
+# --- IAM faults -------------------------------------------------------------------------------------------
+
+@scenario
+def iam_throttling_several_in_a_row(t):
+    t.proxy.fault("CreateRole", "error", 400, "Throttling", "Rate exceeded", times=3)
+    _, _, answers, body, calls = t.run(t.create("Throttled"))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("CreateRole tried 4 times (3 throttled)", [c[1] for c in calls if c[0] == "CreateRole"]
+            == ["error"] * 3 + ["forwarded"], calls)
+    t.check("the role and its policy exist", (t.role(body.get("PhysicalResourceId", "-")) or {}).get("Policies")
+            == ["LogzioArchiveAccess"])
+    t.in_time(answers)
+
+
+@scenario
+def iam_5xx(t):
+    t.proxy.fault("PutRolePolicy", "error", 500, "ServiceFailure", "internal error")
+    t.proxy.fault("PutRolePolicy", "error", 503, "ServiceUnavailable", "try again")
+    _, _, answers, body, calls = t.run(t.create("FiveHundred"))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("PutRolePolicy tried 3 times", sum(c[0] == "PutRolePolicy" for c in calls) == 3, calls)
+    t.check("the policy is there", (t.role(body.get("PhysicalResourceId", "-")) or {}).get("Policies")
+            == ["LogzioArchiveAccess"])
+    t.in_time(answers)
+
+
+@scenario
+def iam_connection_reset_before_the_call(t):
+    t.proxy.fault("CreateRole", "reset", times=2)
+    _, _, answers, body, calls = t.run(t.create("ResetBefore"))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("CreateRole retried after 2 resets", [c[1] for c in calls if c[0] == "CreateRole"]
+            == ["reset", "reset", "forwarded"], calls)
+    t.check("the role exists", t.role(body.get("PhysicalResourceId", "-")))
+    t.in_time(answers)
+
+
+@scenario
+def iam_connection_reset_after_the_call_took_effect(t):
+    # CreateRole reached IAM, its answer was lost; the retry meets EntityAlreadyExists and finds its own role.
+    t.proxy.fault("CreateRole", "reset_after")
+    _, _, answers, body, calls = t.run(t.create("ResetAfter"))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("the retry met the role it had made", ("CreateRole", "forwarded", 409) in calls
+            and ("GetRole", "forwarded", 200) in calls, calls)
+    role = t.role(body.get("PhysicalResourceId", "-")) or {}
+    t.check("one role, with its policy and ownership tags", role.get("Policies") == ["LogzioArchiveAccess"]
+            and any(tag["Key"] == "logzio-role:stack-id" for tag in role.get("Tags", [])), role)
+    t.in_time(answers)
+
+
+@scenario
+def iam_latency_past_the_deadline(t):
+    t.proxy.fault("CreateRole", "hang")
+    e = t.create("Hung")
+    _, _, answers, body, _ = t.run(e, timeout_s=6)
+    t.check("FAILED, timed out", body.get("Status") == "FAILED"
+            and body.get("Reason", "").startswith("timed out"), body)
+    t.in_time(answers)
+    t.proxy.clear()
+    name = body.get("PhysicalResourceId", "")
+    t.check("the answer names the role, for the rollback Delete", name.startswith("logs-archive-Hung-"), body)
+    _, _, answers, body, _ = t.run(t.delete(e, name))
+    t.check("the rollback Delete succeeds", body.get("Status") == "SUCCESS", body)
+    t.check("no role is left", t.role(name) is None)
+
+
+@scenario
+def iam_access_denied(t):
+    t.proxy.fault("PutRolePolicy", "error", 403, "AccessDenied",
+                  "User: arn:aws:sts::123456789012:assumed-role/fn/x is not authorized to perform: "
+                  "iam:PutRolePolicy")
+    e = t.create("Denied")
+    _, _, answers, body, calls = t.run(e)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming the action and the code", body.get("Status") == "FAILED"
+            and "iam:PutRolePolicy" in reason and "AccessDenied" in reason, body)
+    t.check("AccessDenied is not retried", sum(c[0] == "PutRolePolicy" for c in calls) == 1, calls)
+    name = body.get("PhysicalResourceId", "")
+    t.check("the half-made role was removed", t.role(name) is None, t.role(name))
+    t.in_time(answers)
+    _, _, _, body, _ = t.run(t.delete(e, name))
+    t.check("the rollback Delete succeeds", body.get("Status") == "SUCCESS", body)
+
+
+@scenario
+def iam_delete_conflict_from_a_policy_attached_meanwhile(t):
+    e, name = t.created("Conflicted")
+    arn = t.iam.create_policy(PolicyName="attached-meanwhile", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+    ))["Policy"]["Arn"]
+    # Between our sweep and DeleteRole, someone attaches a managed policy: DeleteRole meets DeleteConflict.
+    t.proxy.fault("DeleteRole", "before", lambda: t.iam.attach_role_policy(RoleName=name, PolicyArn=arn))
+    _, _, answers, body, calls = t.run(t.delete(e, name))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("DeleteConflict, then a second sweep", ("DeleteRole", "before", 409) in calls
+            and ("DetachRolePolicy", "forwarded", 200) in calls and calls[-1] == ("DeleteRole", "forwarded", 200),
+            calls)
+    t.check("the role is gone", t.role(name) is None)
+    t.check("the other policy itself is left alone", t.iam.get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn)
+    t.in_time(answers)
+
+
+@scenario
+def iam_role_deleted_between_our_calls(t):
+    e, name = t.created("Vanishing")
+    t.proxy.fault("PutRolePolicy", "before", lambda: t.remove_out_of_band(name))
+    update = t.update(e, name, KeyPrefix="moved/")
+    _, _, answers, body, _ = t.run(update)
+    t.check("FAILED with IAM's code, the id kept", body.get("Status") == "FAILED"
+            and "NoSuchEntity" in body.get("Reason", "") and body.get("PhysicalResourceId") == name, body)
+    t.in_time(answers)
+    # CloudFormation's rollback: an Update back to the old properties, which recreates the role.
+    rollback = t.update(update, name, **e["ResourceProperties"])
+    rollback["ResourceProperties"] = copy.deepcopy(e["ResourceProperties"])
+    _, _, _, body, _ = t.run(rollback)
+    t.check("the rollback Update recreates the role", body.get("Status") == "SUCCESS"
+            and body.get("PhysicalResourceId") == name and t.role(name), body)
+
+
+@scenario
+def iam_name_taken_by_another_role_just_before_create_role(t):
+    t.proxy.fault("CreateRole", "before", lambda: t.iam.create_role(RoleName="raced-role",
+                                                                    AssumeRolePolicyDocument=TRUST))
+    e = t.create("Raced", RoleName="raced-role")
+    _, _, answers, body, calls = t.run(e)
+    before = t.role("raced-role")
+    t.check("FAILED naming RoleName", body.get("Status") == "FAILED" and "RoleName" in body.get("Reason", ""), body)
+    t.check("nothing written to the other role", writes(calls) == [], calls)
+    t.in_time(answers)
+    _, _, _, body, calls = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+    t.check("the rollback Delete succeeds and leaves it alone", body.get("Status") == "SUCCESS"
+            and writes(calls) == [] and t.role("raced-role") == before, (body, calls))
+
+
+# --- ResponseURL faults -----------------------------------------------------------------------------------
+
+@scenario
+def response_url_5xx_then_success(t):
+    kind, _, answers, body, _ = t.run(t.delete(t.create("Put5xx"), "no-such-role"),
+                                      put_faults=[("status", 500), ("status", 502)])
+    t.check("delivered on the third PUT", [a["status"] for a in answers] == [500, 502, 200], answers)
+    t.check("the same body every time", len({a["body"] for a in answers}) == 1)
+    t.check("the runtime is told it succeeded", kind == "response" and body.get("Status") == "SUCCESS")
+    t.in_time(answers)
+
+
+@scenario
+def response_url_403_expired(t):
+    kind, result, answers, _, _ = t.run(t.delete(t.create("Put403"), "no-such-role"), put_faults=[("status", 403)])
+    t.check("one PUT, no retry loop", len(answers) == 1, answers)
+    t.check("the runtime gets the error", kind == "error" and "403" in result, result)
+    t.in_time(answers)
+
+
+@scenario
+def response_url_connection_refused(t):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    kind, result, _, _, _ = t.run(t.delete(t.create("PutRefused"), "no-such-role"), timeout_s=5,
+                                  response_base=f"http://127.0.0.1:{port}")
+    t.check("retried until the deadline, then the runtime gets the error", kind == "error"
+            and "could not be reached" in result and "attempts" in result, result)
+    t.in_time([])
+
+
+@scenario
+def response_url_never_answers(t):
+    kind, result, answers, _, _ = t.run(t.delete(t.create("PutHung"), "no-such-role"), timeout_s=8,
+                                        put_faults=[("hang",)] * 10)
+    t.check("each PUT timed out, the runtime gets the error", kind == "error" and "timed out" in result, result)
+    t.check("at least one PUT reached the server", len(answers) >= 1)
+    t.in_time(answers)
+
+
+# --- Events -----------------------------------------------------------------------------------------------
+
+@scenario
+def event_not_json(t):
+    kind, result, answers, _, _ = t.run(None, raw=b'{"RequestType": "Create", this is not JSON')
+    t.check("the runtime reports the error, nothing is sent", kind == "error" and not answers, result)
+
+
+@scenario
+def event_not_utf8(t):
+    raw = (b'{"RequestType":"Create","ResponseURL":"http://127.0.0.1:1/x","RequestId":"\xff\xfe",'
+           b'"ResourceProperties":{}}')
+    kind, result, answers, _, _ = t.run(None, raw=raw)
+    t.check("the runtime reports the error, nothing is sent", kind == "error" and not answers, result)
+
+
+@scenario
+def event_missing_fields(t):
+    e = t.create("NoStack")
+    del e["StackId"]
+    kind, _, answers, body, calls = t.run(e)
+    t.check("FAILED naming the field", body.get("Status") == "FAILED"
+            and body.get("Reason", "").startswith("malformed event") and "StackId" in body.get("Reason", ""), body)
+    t.check("no IAM call", calls == [], calls)
+    t.in_time(answers)
+
+
+@scenario
+def event_unknown_request_type(t):
+    e = t.create("Replace")
+    e["RequestType"] = "Replace"
+    _, _, answers, body, calls = t.run(e)
+    t.check("FAILED", body.get("Status") == "FAILED" and "malformed event" in body.get("Reason", ""), body)
+    t.check("no IAM call", calls == [], calls)
+
+
+@scenario
+def event_huge_properties(t):
+    props = {f"Unknown{i}": "x" for i in range(3000)}
+    e = t.create("Huge", Description="d" * 200_000, **props)
+    _, _, answers, body, calls = t.run(e)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming the properties", body.get("Status") == "FAILED" and "invalid properties" in reason
+            and "Description" in reason and "Unknown0" in reason, reason[:300])
+    t.check("the answer fits in 4096 bytes", answers and len(answers[-1]["body"]) <= 4096,
+            answers and len(answers[-1]["body"]))
+    t.check("no IAM call", calls == [], calls)
+
+
+@scenario
+def event_nested_deeper_than_json_parsers_go(t):
+    deep = "[" * 100_000 + "]" * 100_000
+    _, _, answers, body, calls = t.run(t.create("Deep", BucketName="PLACEHOLDER"),
+                                       raw=lambda ev: json.dumps(ev).replace('"PLACEHOLDER"', deep).encode())
+    t.check("FAILED with the event's ids", body.get("Status") == "FAILED"
+            and "malformed event" in body.get("Reason", "") and body.get("LogicalResourceId") == "Deep"
+            and body.get("RequestId") == t.lam.last["request_id"], body)
+    t.check("no IAM call", calls == [], calls)
+    t.in_time(answers)
+
+
+@scenario
+def event_delivered_twice(t):
+    e = t.create("Twice")
+    _, _, _, first, _ = t.run(e)
+    request_id = t.lam.last["request_id"]
+    _, _, answers, second, calls = t.run(e, request_id=request_id)
+    t.check("both SUCCESS with the same id", first.get("Status") == second.get("Status") == "SUCCESS"
+            and first.get("PhysicalResourceId") == second.get("PhysicalResourceId"), (first, second))
+    t.check("the second wrote nothing (CreateRole refused, the role read and found in order)",
+            writes(calls) == [] and ("CreateRole", "forwarded", 409) in calls, calls)
+    roles = [r["RoleName"] for r in t.iam.list_roles()["Roles"] if "-Twice-" in r["RoleName"]]
+    t.check("one role", len(roles) == 1, roles)
+    t.in_time(answers)
+
+
+@scenario
+def event_delete_for_a_create_that_failed(t):
+    e = t.create("Invalid")
+    del e["ResourceProperties"]["ExternalId"]
+    _, _, _, body, calls = t.run(e)
+    t.check("the Create FAILED without touching IAM", body.get("Status") == "FAILED" and calls == [], body)
+    _, _, answers, body, calls = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+    t.check("its Delete succeeds and writes nothing", body.get("Status") == "SUCCESS" and writes(calls) == [],
+            (body, calls))
+    t.in_time(answers)
+
+
+# --- Process ----------------------------------------------------------------------------------------------
+
+@scenario
+def process_panic_in_the_work(t):
+    if not t.panic_probe:
+        t.check("the panic probe binary was given (--panic-probe)", False)
+        return
+    # tests/support/panic_probe.rs: the same handler, with a resource wrapper that panics on request. It gets a
+    # Runtime API of its own, so the two processes never take each other's events.
+    lam, log = LocalLambda(), []
+    proc = start_binary(t.panic_probe, lam, t.proxy.port, log, check=False)
+    try:
+        (kind, _), answers = lam.invoke(t.create("Panicky", PanicProbe="boom in the work"))
+        body = json.loads(answers[-1]["body"]) if answers else {}
+        t.check("FAILED, saying it panicked", body.get("Status") == "FAILED" and body.get("Reason", "")
+                == "internal error: the handler panicked: boom in the work", body)
+        t.check("one answer", len(answers) == 1, answers)
+        (kind, _), answers = lam.invoke(t.create("AfterPanic"))
+        body = json.loads(answers[-1]["body"]) if answers else {}
+        t.check("the same process serves the next event", body.get("Status") == "SUCCESS" and proc.poll() is None,
+                (body, log[-5:]))
+    finally:
+        proc.kill()
+        proc.wait()
+        lam.server.shutdown()
+
+
+def rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@scenario
+def process_many_events_memory_does_not_grow(t):
+    def cycle(i):
+        e = t.create(f"Many{i % 7}")
+        _, _, _, body, _ = t.run(e)
+        _, _, _, gone, _ = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+        bad = t.create("ManyBad", MaxSessionDuration="1")
+        _, _, _, failed, _ = t.run(bad)
+        return body.get("Status") == gone.get("Status") == "SUCCESS" and failed.get("Status") == "FAILED"
+
+    ok = all([cycle(i) for i in range(40)])  # warm: pools, caches and allocator arenas reach their size
+    warm = rss_kb(t.proc.pid)
+    ok = all([cycle(i) for i in range(120)]) and ok
+    after = rss_kb(t.proc.pid)
+    t.check("480 events answered as expected", ok)
+    t.check("resident memory does not grow over 360 more events (< 1 MiB)", after - warm < 1024,
+            f"{warm} kB after 120 events, {after} kB after 480")
+    print(f"  memory: {warm} kB after 120 events, {after} kB after 480")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("binary")
+    ap.add_argument("--panic-probe", help="the panic_probe example binary (tests/support/panic_probe.rs)")
+    ap.add_argument("-k", default="", help="only the scenarios whose name contains this")
+    args = ap.parse_args()
+    t = Tier(args.binary, args.panic_probe)
+    started = time.monotonic()
+    try:
+        for fn in SCENARIOS:
+            if args.k not in fn.__name__:
+                continue
+            t.scenario = fn.__name__
+            t0 = time.monotonic()
+            try:
+                fn(t)
+            except Exception:
+                t.check("ran to the end", False, traceback.format_exc())
+            t.proxy.clear()
+            print(f"  {fn.__name__} ({time.monotonic() - t0:.1f} s)")
+        t.scenario = "process"
+        t.check("one process served every event", t.proc.poll() is None)
+        text = "\n".join(t.log)
+        t.check("the logs never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
+        t.check("the logs never show the ExternalId", EXTERNAL_ID not in text)
+    finally:
+        t.stop()
+    failed = [c for c in t.checks if not c[1]]
+    for name, ok, detail in t.checks:
+        if not ok:
+            print(f"FAIL {name}: {detail}")
+    print(f"faults: {len(t.checks) - len(failed)} checks passed, {len(failed)} failed "
+          f"({time.monotonic() - started:.0f} s)")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
