@@ -34,39 +34,46 @@ pub struct Answer {
 impl Answer {
     /// The JSON body to PUT, at most [`MAX_BODY`] bytes whenever the ids themselves fit.
     pub fn to_body(&self) -> Vec<u8> {
-        let mut answer = self.clone();
-        let mut body = encode(&answer);
-        if body.len() <= MAX_BODY {
+        let body = fit(self.clone());
+        if body.len() <= MAX_BODY || self.data.is_empty() {
             return body;
         }
-        if let Some(reason) = answer.reason.clone() {
-            // The longest prefix of the reason (in characters) whose body fits: binary search, ~12 encodes.
-            let chars: Vec<char> = reason.chars().collect();
-            let with_prefix = |n: usize| {
-                let mut a = answer.clone();
-                a.reason = Some(format!("{}{CUT_MARKER}", chars[..n].iter().collect::<String>()));
-                encode(&a)
-            };
-            let (mut lo, mut hi) = (0, chars.len());
-            while lo < hi {
-                let mid = (lo + hi).div_ceil(2);
-                if with_prefix(mid).len() <= MAX_BODY {
-                    lo = mid
-                } else {
-                    hi = mid - 1
-                }
-            }
-            answer.reason = Some(format!("{}{CUT_MARKER}", chars[..lo].iter().collect::<String>()));
-            body = encode(&answer);
-        }
-        if body.len() > MAX_BODY && !answer.data.is_empty() {
-            answer.data.clear();
-            answer.status = Status::Failed;
-            answer.reason = Some("response data exceeds CloudFormation's 4096-byte limit".into());
-            body = encode(&answer);
-        }
-        body
+        // The data is what does not fit: drop it and say so (that reason is cut to fit too).
+        let mut answer = self.clone();
+        answer.data.clear();
+        answer.status = Status::Failed;
+        answer.reason = Some("response data exceeds CloudFormation's 4096-byte limit".into());
+        fit(answer)
     }
+}
+
+/// Encodes `answer`, cutting its Reason (on a character boundary, with a marker) to the longest prefix that fits.
+fn fit(mut answer: Answer) -> Vec<u8> {
+    let body = encode(&answer);
+    if body.len() <= MAX_BODY {
+        return body;
+    }
+    let Some(reason) = answer.reason.clone() else {
+        return body;
+    };
+    // The longest prefix of the reason (in characters) whose body fits: binary search, ~12 encodes.
+    let chars: Vec<char> = reason.chars().collect();
+    let with_prefix = |n: usize| {
+        let mut a = answer.clone();
+        a.reason = Some(format!("{}{CUT_MARKER}", chars[..n].iter().collect::<String>()));
+        encode(&a)
+    };
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if with_prefix(mid).len() <= MAX_BODY {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
+    }
+    answer.reason = Some(format!("{}{CUT_MARKER}", chars[..lo].iter().collect::<String>()));
+    encode(&answer)
 }
 
 fn encode(a: &Answer) -> Vec<u8> {
@@ -164,5 +171,26 @@ mod tests {
         let body = a.to_body();
         assert!(body.len() <= MAX_BODY);
         assert_eq!(parsed(&body)["Status"], "FAILED");
+    }
+
+    #[test]
+    fn when_the_data_is_dropped_the_reason_saying_so_is_cut_to_fit_too() {
+        // Found by the event_reader fuzz target: ids that nearly fill the body left no room for the whole reason
+        // that replaces dropped data, and the body came out at 4104 bytes.
+        let mut a = answer("ok");
+        a.status = Status::Success;
+        a.reason = None;
+        a.data.insert("Arn".into(), "x".repeat(100));
+        let mut bare = a.clone();
+        bare.data.clear();
+        bare.reason = Some(CUT_MARKER.into());
+        let room = MAX_BODY - encode(&bare).len();
+        a.physical_resource_id.push_str(&"p".repeat(room - 10));
+        let body = a.to_body();
+        assert!(body.len() <= MAX_BODY, "{} bytes", body.len());
+        let v = parsed(&body);
+        assert_eq!(v["Status"], "FAILED");
+        assert!(v["Reason"].as_str().expect("reason").ends_with(CUT_MARKER), "{v}");
+        assert!(v["Reason"].as_str().expect("reason").starts_with("response d"), "{v}");
     }
 }
