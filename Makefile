@@ -118,8 +118,8 @@ bench: tools $(BENCH_VENV)/.stamp $(RELEASE_BIN)
 		--baseline-python $(BENCH_VENV)/bin/python | tee target/bench-latest.md
 
 # cargo-fuzz (libFuzzer) on the two things a stranger controls: the event's bytes and ResourceProperties.
-# Seeds come from events/; the corpus grows in fuzz/corpus (not committed); a finding lands in fuzz/artifacts and
-# fails the target. The machine's one stable toolchain builds it: RUSTC_BOOTSTRAP=1 allows the -Z flags that
+# Seeds come from events/, plus fuzz/regressions (each past finding, kept); the corpus grows in fuzz/corpus (not
+# committed); a finding lands in fuzz/artifacts and fails the target. The machine's one stable toolchain builds it: RUSTC_BOOTSTRAP=1 allows the -Z flags that
 # cargo-fuzz passes. No sanitizer: this crate forbids unsafe code, and without ASan libFuzzer runs ~2x the inputs;
 # debug assertions (-a) stay on so that arithmetic overflow is a finding too.
 FUZZ_SECONDS ?= 60
@@ -130,7 +130,7 @@ fuzz:
 	rm -rf fuzz/seeds && $(PYTHON) fuzz/seeds.py fuzz/seeds
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 		mkdir -p corpus/$$t && \
-		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions $$t corpus/$$t seeds/$$t -- \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions $$t corpus/$$t seeds/$$t regressions/$$t -- \
 			-max_total_time=$(FUZZ_SECONDS) -dict=properties.dict -max_len=65536 -timeout=10 -print_final_stats=1 \
 		|| exit 1; done
 
