@@ -465,8 +465,11 @@ impl<R: CustomResource> Handler<R> {
                 // Undo on its own task too (a panic there must not escape), within half the margin.
                 let resource = Arc::clone(&self.resource);
                 let req = request.clone();
-                let undo = tokio::spawn(async move { resource.abandoned(&req).await });
-                let _ = tokio::time::timeout(margin / 2, undo).await;
+                let mut undo = tokio::spawn(async move { resource.abandoned(&req).await });
+                if tokio::time::timeout(margin / 2, &mut undo).await.is_err() {
+                    // Not left running into the next event (or past the freeze of this sandbox).
+                    undo.abort();
+                }
                 Err(Failure::new(format!(
                     "timed out: the {} did not finish {:.1} s before the Lambda deadline and was stopped; \
                      raise the function's Timeout or retry",
