@@ -72,7 +72,12 @@ fn fit(mut answer: Answer) -> Vec<u8> {
             hi = mid - 1
         }
     }
-    answer.reason = Some(format!("{}{CUT_MARKER}", chars[..lo].iter().collect::<String>()));
+    if lo == 0 && with_prefix(0).len() > MAX_BODY {
+        // Not even the marker fits beside the ids: no Reason at all is the smallest body.
+        answer.reason = None;
+    } else {
+        answer.reason = Some(format!("{}{CUT_MARKER}", chars[..lo].iter().collect::<String>()));
+    }
     encode(&answer)
 }
 
