@@ -99,7 +99,7 @@ unit: venv
 e2e: venv $(RELEASE_BIN)
 	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(RELEASE_BIN) --check --quiet
 	cargo build --locked --example panic_probe
-	$(OFFLINE_ENV) $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
+	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
 
 test: lint unit e2e
 

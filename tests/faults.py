@@ -45,13 +45,15 @@ class Tier:
         self.proxy = IamProxy(moto_port)
         self.lam = LocalLambda()
         self.log = []
-        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=False)
+        # The most verbose logging a user can choose (TRACE, JSON): no fault path may print a secret.
+        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=True)
         self.checks = []
         self.scenario = ""
 
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+        self.proc.pump.join(10)  # every line the process wrote is in self.log
         self.lam.released.set()
         self.proxy.stop()
         self.lam.server.shutdown()
@@ -199,7 +201,43 @@ def iam_latency_past_the_deadline(t):
     t.check("the answer names the role, for the rollback Delete", name.startswith("logs-archive-Hung-"), body)
     _, _, answers, body, _ = t.run(t.delete(e, name))
     t.check("the rollback Delete succeeds", body.get("Status") == "SUCCESS", body)
-    t.check("no role is left", t.role(name) is None)
+
+
+@scenario
+def iam_slow_call_that_lands_after_the_answer(t):
+    # CreateRole takes 5 s and reaches IAM after the deadline-stopped work was answered FAILED: the role appears
+    # late, and the rollback Delete (which the FAILED answer names it for) still removes it.
+    t.proxy.fault("CreateRole", "delay", 5)
+    e = t.create("Late")
+    t.proxy.take_calls()
+    (_, _), answers = t.lam.invoke(e, timeout_s=6)
+    body = json.loads(answers[-1]["body"]) if answers else {}
+    name = body.get("PhysicalResourceId", "")
+    t.check("FAILED, timed out, naming the role", body.get("Status") == "FAILED"
+            and body.get("Reason", "").startswith("timed out") and name.startswith("logs-archive-Late-"), body)
+    t.in_time(answers)
+    landed = t.proxy.wait_landed("CreateRole", 30)
+    t.check("the slow CreateRole reached IAM after the answer", landed and answers
+            and t.proxy.landed_at["CreateRole"] > answers[-1]["at"] and t.role(name) is not None)
+    _, _, _, body, _ = t.run(t.delete(e, name))
+    t.check("the rollback Delete removes the late role", body.get("Status") == "SUCCESS" and t.role(name) is None,
+            body)
+
+
+@scenario
+def iam_replacement_stopped_at_the_deadline(t):
+    # An Update that replaces the role (a new Path means a new name) hangs after CreateRole of the new role: the
+    # FAILED answer keeps the old id, so nothing would ever delete the new role; the handler removes it itself.
+    e, old = t.created("Replaced")
+    t.proxy.fault("PutRolePolicy", "hang")
+    _, _, answers, body, calls = t.run(t.update(e, old, Path="/logzio/"), timeout_s=6)
+    t.check("FAILED, timed out, the old id kept", body.get("Status") == "FAILED"
+            and body.get("Reason", "").startswith("timed out") and body.get("PhysicalResourceId") == old, body)
+    t.in_time(answers)
+    made = [c for c in calls if c[:3] == ("CreateRole", "forwarded", 200)]
+    roles = [r["RoleName"] for r in t.iam.list_roles()["Roles"] if "-Replaced-" in r["RoleName"]]
+    t.check("the new role was made, then removed; the old one is untouched", made and roles == [old]
+            and t.role(old)["Policies"] == ["LogzioArchiveAccess"], (calls, roles))
 
 
 @scenario
@@ -322,10 +360,17 @@ def event_not_json(t):
 
 @scenario
 def event_not_utf8(t):
-    raw = (b'{"RequestType":"Create","ResponseURL":"http://127.0.0.1:1/x","RequestId":"\xff\xfe",'
-           b'"ResourceProperties":{}}')
-    kind, result, answers, _, _ = t.run(None, raw=raw)
-    t.check("the runtime reports the error, nothing is sent", kind == "error" and not answers, result)
+    # The runtime refuses the bytes before the handler runs, so even the ResponseURL in them cannot be answered
+    # (Lambda's Invoke API refuses such a payload, so CloudFormation cannot send one). What must hold: the error
+    # goes to the runtime, and the process serves the next event.
+    def bad(event):
+        return json.dumps(event).encode().replace(b'"Create"', b'"Cr\xff\xfe"')
+
+    kind, result, answers, _, calls = t.run(t.create("NotUtf8"), raw=bad)
+    t.check("the runtime reports the error; no IAM call", kind == "error" and calls == [], result)
+    t.check("(known limit) no answer can be sent", not answers, answers)
+    _, _, answers, body, _ = t.run(t.delete(t.create("AfterNotUtf8"), "no-such-role"))
+    t.check("the next event is served", body.get("Status") == "SUCCESS", body)
 
 
 @scenario
@@ -445,13 +490,18 @@ def process_many_events_memory_does_not_grow(t):
         return body.get("Status") == gone.get("Status") == "SUCCESS" and failed.get("Status") == "FAILED"
 
     ok = all([cycle(i) for i in range(40)])  # warm: pools, caches and allocator arenas reach their size
-    warm = rss_kb(t.proc.pid)
-    ok = all([cycle(i) for i in range(120)]) and ok
-    after = rss_kb(t.proc.pid)
+    samples = [rss_kb(t.proc.pid)]
+    for _ in range(4):
+        ok = all([cycle(i) for i in range(30)]) and ok
+        samples.append(rss_kb(t.proc.pid))
     t.check("480 events answered as expected", ok)
-    t.check("resident memory does not grow over 360 more events (< 1 MiB)", after - warm < 1024,
-            f"{warm} kB after 120 events, {after} kB after 480")
-    print(f"  memory: {warm} kB after 120 events, {after} kB after 480")
+    # VmRSS is the resident size now (not a high-water mark). 256 KiB over 360 events would be a leak of
+    # 0.7 KiB per event; no window may grow by more than a quarter of that.
+    t.check("resident memory does not grow over 360 more events (< 256 KiB)", samples[-1] - samples[0] < 256,
+            samples)
+    t.check("nor in any window of 90 events (< 64 KiB)", all(b - a < 64 for a, b in zip(samples, samples[1:])),
+            samples)
+    print(f"  memory (kB): {samples[0]} after 120 events, then every 90 events: {samples[1:]}")
 
 
 def main():
@@ -476,11 +526,12 @@ def main():
             print(f"  {fn.__name__} ({time.monotonic() - t0:.1f} s)")
         t.scenario = "process"
         t.check("one process served every event", t.proc.poll() is None)
-        text = "\n".join(t.log)
-        t.check("the logs never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
-        t.check("the logs never show the ExternalId", EXTERNAL_ID not in text)
     finally:
         t.stop()
+    text = "\n".join(t.log)
+    t.check("the logs (TRACE, JSON) never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
+    t.check("the logs (TRACE, JSON) never show the ExternalId", EXTERNAL_ID not in text)
+    t.check("the logs were read", any("answered" in line for line in t.log), len(t.log))
     failed = [c for c in t.checks if not c[1]]
     for name, ok, detail in t.checks:
         if not ok:

@@ -1,7 +1,8 @@
 """An HTTP(S) proxy in front of moto's IAM that sees every call by its action name (from the request, not from
 the code under test) and can inject the faults real IAM produces: error answers (throttling, 5xx, AccessDenied,
-...), a connection reset before or after the call reached IAM, a call that never returns, and someone else's
-change to IAM just before a call (a role deleted mid-Update, a name taken by another role).
+...), a connection reset before or after the call reached IAM, a call that never returns, a slow call that
+reaches IAM late (whether or not the caller still waits), and someone else's change to IAM just before a call
+(a role deleted mid-Update, a name taken by another role).
 
 Used by the fault tier (tests/faults.py) and the benchmark (bench/run.py), which counts calls."""
 
@@ -11,6 +12,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +34,8 @@ class IamProxy:
         self.rules = []  # [action, remaining, fault], first match wins
         self.lock = threading.Lock()
         self.released = threading.Event()
+        self.landed = threading.Condition(self.lock)  # notified when a delayed call has reached IAM
+        self.landed_at = {}  # action -> monotonic time its last delayed call reached IAM
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,6 +88,17 @@ class IamProxy:
                 elif kind == "hang":
                     outer.released.wait(300)
                     self.reset()
+                elif kind == "delay":  # IAM is slow: the call lands late, whether or not anyone still waits
+                    outer.released.wait(fault[1])
+                    response = self.forward(body)
+                    with outer.lock:
+                        call[2] = response[0]
+                        outer.landed_at[action] = time.monotonic()
+                        outer.landed.notify_all()
+                    try:
+                        self.reply(*response)
+                    except OSError:  # the caller gave up and closed the connection
+                        self.close_connection = True
                 else:
                     if kind == "before":
                         fault[1]()
@@ -103,7 +118,8 @@ class IamProxy:
 
     def fault(self, action, *fault, times=1):
         """The next `times` calls of `action` get `fault`:
-        ("error", status, code, message) | ("reset",) | ("reset_after",) | ("hang",) | ("before", callable)."""
+        ("error", status, code, message) | ("reset",) | ("reset_after",) | ("hang",) | ("delay", seconds)
+        | ("before", callable)."""
         with self.lock:
             self.rules.append([action, times, fault])
 
@@ -114,6 +130,12 @@ class IamProxy:
                     rule[1] -= 1
                     return rule[2]
         return None
+
+    def wait_landed(self, action, timeout):
+        """Waits until a delayed call of `action` has reached IAM; True if it did."""
+        with self.landed:
+            return self.landed.wait_for(
+                lambda: any(c[0] == action and c[1] == "delay" and c[2] is not None for c in self.calls), timeout)
 
     def clear(self):
         """Drops the faults not yet used; calls hung so far return (as a reset)."""

@@ -131,10 +131,14 @@ class LocalLambda:
         deadline_ms = int((time.time() + timeout_s) * 1000)
         payload = raw(event) if callable(raw) else raw if raw is not None else event
         self.events.put((invocation, deadline_ms, payload))
+        end = time.monotonic() + timeout_s + 5
         with self.arrived:
-            ok = self.arrived.wait_for(lambda: invocation in self.results, timeout=timeout_s + 5)
-        if not ok:
-            raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
+            while invocation not in self.results:
+                if self.alive is not None and not self.alive():
+                    raise RuntimeError("the handler process exited")
+                if time.monotonic() > end:
+                    raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
+                self.arrived.wait(0.5)
         self.last = {"deadline": deadline, "result_at": self.result_at[invocation], "request_id": request_id}
         return self.results[invocation], self.answers.get(key, [])
 
@@ -168,7 +172,9 @@ def start_binary(binary, lam, moto_port, log, check):
         for line in proc.stdout:
             log.append(line.rstrip("\n"))
 
-    threading.Thread(target=pump, daemon=True).start()
+    proc.pump = threading.Thread(target=pump, daemon=True)  # join it after the process ends: every line read
+    proc.pump.start()
+    lam.alive = lambda: proc.poll() is None
     return proc
 
 
