@@ -261,15 +261,8 @@ impl CustomResource for ArchiveRole {
         }
     }
 
-    /// The role a failed Create may have made: the RoleName if it is a valid one, else the generated name.
     fn create_failure_id(&self, req: &Request) -> Option<String> {
-        let name = role_name_hint(&req.properties)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| {
-                let path = req.properties.get("Path").and_then(|p| p.as_str()).unwrap_or("/");
-                generated_role_name(&req.stack_id, &req.logical_resource_id, path)
-            });
-        Some(name)
+        Some(failed_create_role_name(req))
     }
 
     /// An Update stopped at the deadline after CreateRole of a replacement: remove that new role (if it is ours),
@@ -292,4 +285,15 @@ impl CustomResource for ArchiveRole {
             tracing::warn!(role = %name, error = %e, "could not remove the replacement role of a stopped update");
         }
     }
+}
+
+/// The role a failed Create may have made, read from the raw properties (they may be invalid): the RoleName if it
+/// is a valid one, else the generated name. Pure; the answer to a failed Create names it for the rollback Delete.
+pub fn failed_create_role_name(req: &Request) -> String {
+    role_name_hint(&req.properties)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| {
+            let path = req.properties.get("Path").and_then(|p| p.as_str()).unwrap_or("/");
+            generated_role_name(&req.stack_id, &req.logical_resource_id, path)
+        })
 }

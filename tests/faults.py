@@ -209,9 +209,7 @@ def iam_slow_call_that_lands_after_the_answer(t):
     # late, and the rollback Delete (which the FAILED answer names it for) still removes it.
     t.proxy.fault("CreateRole", "delay", 5)
     e = t.create("Late")
-    t.proxy.take_calls()
-    (_, _), answers = t.lam.invoke(e, timeout_s=6)
-    body = json.loads(answers[-1]["body"]) if answers else {}
+    _, _, answers, body, _ = t.run(e, timeout_s=6)
     name = body.get("PhysicalResourceId", "")
     t.check("FAILED, timed out, naming the role", body.get("Status") == "FAILED"
             and body.get("Reason", "").startswith("timed out") and name.startswith("logs-archive-Late-"), body)

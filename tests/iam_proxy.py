@@ -134,13 +134,13 @@ class IamProxy:
     def wait_landed(self, action, timeout):
         """Waits until a delayed call of `action` has reached IAM; True if it did."""
         with self.landed:
-            return self.landed.wait_for(
-                lambda: any(c[0] == action and c[1] == "delay" and c[2] is not None for c in self.calls), timeout)
+            return self.landed.wait_for(lambda: action in self.landed_at, timeout)
 
     def clear(self):
         """Drops the faults not yet used; calls hung so far return (as a reset)."""
         with self.lock:
             self.rules.clear()
+            self.landed_at.clear()
         self.released.set()
         self.released = threading.Event()
 

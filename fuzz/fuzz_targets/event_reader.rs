@@ -5,8 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 use logzio_role::cfn::response::{Answer, MAX_BODY, Status};
 use logzio_role::cfn::{Failure, Reading, RequestType, Success, answer, read_raw_event};
-use logzio_role::plan::{DesiredRole, Owner, generated_role_name, plan};
-use logzio_role::properties::{ArchiveRoleSpec, role_name_hint};
+use logzio_role::plan::{DesiredRole, Owner, plan};
+use logzio_role::properties::ArchiveRoleSpec;
+use logzio_role::resource::failed_create_role_name;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -63,12 +64,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(Some(url), expected_url);
             // What the resource does before its first IAM call is pure: run it.
             let partition = request.partition().unwrap_or("aws");
-            let name = role_name_hint(&request.properties)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| {
-                    let path = request.properties.get("Path").and_then(Value::as_str).unwrap_or("/");
-                    generated_role_name(&request.stack_id, &request.logical_resource_id, path)
-                });
+            let name = failed_create_role_name(&request);
             assert!(!name.is_empty() && name.len() <= 64, "role name {name:?}");
             if request.request_type != RequestType::Delete {
                 if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition) {
