@@ -4,7 +4,7 @@
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
 //! - [`resource`]: create / update / delete of the archive role.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
-//! - [`iam`]: the one adapter to `aws-sdk-iam`.
+//! - [`iam`]: the IAM port, its one adapter to `aws-sdk-iam`, and the typed record of an invocation's calls.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
 pub mod cfn;
@@ -54,13 +54,14 @@ pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
 
 /// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
-pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole>, lambda_runtime::Error> {
+pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole<iam::sdk::SdkIam>>, lambda_runtime::Error> {
     let (resource, sender) = parts().await?;
     Ok(cfn::Handler::new(resource, sender))
 }
 
 /// The resource and the answer's sender that [`handler`] puts together.
-pub async fn parts() -> Result<(resource::ArchiveRole, cfn::sender::ResponseSender), lambda_runtime::Error> {
+pub async fn parts()
+-> Result<(resource::ArchiveRole<iam::sdk::SdkIam>, cfn::sender::ResponseSender), lambda_runtime::Error> {
     let roots = tls::Roots::load();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -74,7 +75,7 @@ pub async fn parts() -> Result<(resource::ArchiveRole, cfn::sender::ResponseSend
         .timeout_config(iam_timeout_config())
         .load()
         .await;
-    let iam = iam::Iam::new(aws_sdk_iam::Client::new(&config));
+    let iam = iam::sdk::SdkIam::new(aws_sdk_iam::Client::new(&config));
     let sender = cfn::sender::ResponseSender::with_tls(roots.rustls_config()?)?;
     Ok((resource::ArchiveRole::new(iam), sender))
 }

@@ -85,6 +85,8 @@ pub struct ActualRole {
     pub path: String,
     pub arn: String,
     pub role_id: String,
+    /// IAM's CreateDate: a role created before an invocation began was not made by it.
+    pub created: Option<std::time::SystemTime>,
     pub trust_policy: Value,
     pub description: Option<String>,
     pub max_session_duration: Option<i32>,
@@ -106,10 +108,6 @@ pub enum IamCall {
         description: String,
         max_session_duration: i32,
     },
-    PutRolePermissionsBoundary {
-        arn: String,
-    },
-    DeleteRolePermissionsBoundary,
     TagRole {
         tags: BTreeMap<String, String>,
     },
@@ -123,6 +121,11 @@ pub enum IamCall {
     DeleteRolePolicy {
         policy_name: String,
     },
+    /// Only in the sweep of a role being deleted (someone attached a managed policy to it).
+    DetachRolePolicy {
+        policy_arn: String,
+    },
+    DeleteRole,
 }
 
 impl IamCall {
@@ -132,18 +135,19 @@ impl IamCall {
             IamCall::CreateRole(_) => "CreateRole",
             IamCall::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
             IamCall::UpdateRole { .. } => "UpdateRole",
-            IamCall::PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
-            IamCall::DeleteRolePermissionsBoundary => "DeleteRolePermissionsBoundary",
             IamCall::TagRole { .. } => "TagRole",
             IamCall::UntagRole { .. } => "UntagRole",
             IamCall::PutRolePolicy { .. } => "PutRolePolicy",
             IamCall::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            IamCall::DetachRolePolicy { .. } => "DetachRolePolicy",
+            IamCall::DeleteRole => "DeleteRole",
         }
     }
 }
 
-/// The writes that take `actual` (None: no such role) to `desired`. The role's name and path are not compared:
-/// a different name or path is a different role, decided before planning.
+/// The writes that take `actual` (None: no such role) to `desired`. The role's name, path and permissions
+/// boundary are not compared: a different name or path is a different role, and a boundary is set only by
+/// CreateRole and never changed (see [`boundary_differs`]); both are decided before planning.
 pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> {
     let Some(actual) = actual else {
         return vec![
@@ -167,13 +171,6 @@ pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> 
             description: desired.description.clone(),
             max_session_duration: desired.max_session_duration,
         });
-    }
-    match (&desired.permissions_boundary, &actual.permissions_boundary) {
-        (Some(want), have) if have.as_ref() != Some(want) => {
-            calls.push(IamCall::PutRolePermissionsBoundary { arn: want.clone() })
-        }
-        (None, Some(_)) => calls.push(IamCall::DeleteRolePermissionsBoundary),
-        _ => {}
     }
     let stale: Vec<String> = actual
         .tags
@@ -206,6 +203,13 @@ pub fn plan(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<IamCall> 
         });
     }
     calls
+}
+
+/// True when an existing role's permissions boundary is not the one the deployment gives every role it makes.
+/// The function may not change a boundary (IAM denies it, template.yaml), so such a role is refused, not
+/// planned for.
+pub fn boundary_differs(desired: &DesiredRole, actual: &ActualRole) -> bool {
+    desired.permissions_boundary != actual.permissions_boundary
 }
 
 /// The name of a role created without `RoleName`: stack name, logical id and a suffix derived from the StackId,
@@ -273,6 +277,7 @@ mod tests {
             path: d.path.clone(),
             arn: "arn:aws:iam::123456789012:role/role".into(),
             role_id: "AROAEXAMPLE".into(),
+            created: None,
             trust_policy: d.trust_policy.clone(),
             description: Some(d.description.clone()),
             max_session_duration: Some(d.max_session_duration),
@@ -342,19 +347,14 @@ mod tests {
     }
 
     #[test]
-    fn boundary_is_put_and_deleted() {
+    fn a_boundary_is_never_planned_only_compared() {
         let plain = desired(json!({}));
-        let bounded = desired(json!({"PermissionsBoundary": "arn:aws:iam::123456789012:policy/b"}));
-        assert_eq!(
-            plan(&bounded, Some(&actual_of(&plain))),
-            [IamCall::PutRolePermissionsBoundary {
-                arn: "arn:aws:iam::123456789012:policy/b".into()
-            }]
-        );
-        assert_eq!(
-            plan(&plain, Some(&actual_of(&bounded))),
-            [IamCall::DeleteRolePermissionsBoundary]
-        );
+        let mut bounded = plain.clone();
+        bounded.permissions_boundary = Some("arn:aws:iam::123456789012:policy/b".into());
+        assert!(plan(&bounded, Some(&actual_of(&plain))).is_empty());
+        assert!(boundary_differs(&bounded, &actual_of(&plain)));
+        assert!(boundary_differs(&plain, &actual_of(&bounded)));
+        assert!(!boundary_differs(&bounded, &actual_of(&bounded)));
     }
 
     #[test]

@@ -19,23 +19,24 @@ impl<R> PanicProbe<R> {
 }
 
 impl<R: CustomResource> CustomResource for PanicProbe<R> {
-    async fn create(&self, request: &Request) -> Result<Success, Failure> {
+    type Record = R::Record;
+    async fn create(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.create(request).await
+        self.0.create(request, record).await
     }
-    async fn update(&self, request: &Request) -> Result<Success, Failure> {
+    async fn update(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.update(request).await
+        self.0.update(request, record).await
     }
-    async fn delete(&self, request: &Request) -> Result<Success, Failure> {
+    async fn delete(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.delete(request).await
+        self.0.delete(request, record).await
     }
     fn create_failure_id(&self, request: &Request) -> Option<String> {
         self.0.create_failure_id(request)
     }
-    async fn abandoned(&self, request: &Request) {
-        self.0.abandoned(request).await
+    async fn undo_after_deadline(&self, request: &Request, record: &R::Record) {
+        self.0.undo_after_deadline(request, record).await
     }
 }
 

@@ -1,13 +1,12 @@
 //! Test fixtures: moto's IAM server (one per test binary, one IAM account per test), an IAM client with fault
 //! injection, a local ResponseURL (wiremock), and events built from `events/`.
-#![allow(dead_code)]
 
 use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_iam::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
-use logzio_role::cfn::Handler;
 use logzio_role::cfn::sender::ResponseSender;
-use logzio_role::iam::Iam;
+use logzio_role::cfn::{Delivery, Handler};
+use logzio_role::iam::sdk::SdkIam;
 use logzio_role::resource::ArchiveRole;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -130,7 +129,7 @@ impl Intercept for TestInterceptor {
 pub struct World {
     pub account: String,
     pub iam: aws_sdk_iam::Client,
-    pub handler: Handler<ArchiveRole>,
+    pub handler: Handler<ArchiveRole<SdkIam>>,
     fail: Arc<Mutex<HashSet<String>>>,
     hang: Arc<Mutex<HashSet<String>>>,
 }
@@ -173,7 +172,7 @@ impl World {
         let handler_client = iam_client(endpoint, &account, fail.clone(), hang.clone());
         let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
         let handler = Handler::new(
-            ArchiveRole::new(Iam::new(handler_client)),
+            ArchiveRole::new(SdkIam::new(handler_client)),
             ResponseSender::new().expect("http client"),
         )
         .with_answer_margin(Duration::from_millis(1000));
@@ -215,15 +214,24 @@ impl World {
             .mount(&cfn)
             .await;
         event["ResponseURL"] = Value::String(format!("{}/response?X-Amz-Signature=secret", cfn.uri()));
-        let returned = self
-            .handler
-            .handle_payload(event, Instant::now() + time)
-            .await
-            .expect("handled");
+        // Each event a request of its own, as CloudFormation sends them (the sample events share one id).
+        event["RequestId"] = Value::String(format!("req-{}", next_account()));
+        let served = self.handler.handle_payload(event, Instant::now() + time).await;
         let body = single_body(&cfn).await;
-        assert_eq!(returned["Status"], body["Status"], "runtime result and answer disagree");
+        assert!(
+            matches!(served.delivery, Delivery::Delivered { .. }),
+            "{:?}",
+            served.delivery
+        );
+        let answer = served.answer.as_ref().expect("an answer");
+        assert_eq!(
+            answer.physical_resource_id, body["PhysicalResourceId"],
+            "answer and PUT disagree"
+        );
         let mut body = body;
-        body["_Actions"] = returned["Actions"].clone();
+        let calls = served.record.to_string();
+        body["_Actions"] = calls.split(',').filter(|c| !c.is_empty()).collect();
+        body["_Writes"] = served.record.writes().into_iter().collect();
         body
     }
 

@@ -2,7 +2,7 @@
 //! an accepted BucketName (and KeyPrefix) yields a policy that grants nothing outside that bucket (and prefix),
 //! and every answer fits CloudFormation's 4096-byte limit with its ids intact.
 
-use logzio_role::cfn::response::{Answer, MAX_BODY, Status};
+use logzio_role::cfn::answer::{Answer, MAX_BODY, Status};
 use logzio_role::policy::permissions_policy;
 use logzio_role::properties::ArchiveRoleSpec;
 use proptest::prelude::*;

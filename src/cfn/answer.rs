@@ -1,8 +1,11 @@
-//! The response body CloudFormation reads from the ResponseURL, kept within its 4096-byte limit.
+//! The answer to one event: which physical id it carries ([`answer`]), and the body CloudFormation reads from
+//! the ResponseURL, kept within its 4096-byte limit.
 //!
 //! The ids are never cut; when the body is too large the Reason is shortened (on a character boundary, with a
 //! marker), and if even that is not enough the Data is dropped and the answer becomes FAILED saying why.
 
+use super::event::{Request, RequestType};
+use super::resource::{Failure, Success};
 use aws_lambda_events::event::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
 };
@@ -44,6 +47,38 @@ impl Answer {
         answer.status = Status::Failed;
         answer.reason = Some("response data exceeds CloudFormation's 4096-byte limit".into());
         fit(answer)
+    }
+}
+
+/// The answer to a request, choosing the physical id: Update and Delete always keep the request's id; a failed
+/// Create answers the failure's id, else `create_failure_id`, else `<LogicalResourceId>-<RequestId>`.
+pub fn answer(request: &Request, result: Result<Success, Failure>, create_failure_id: Option<String>) -> Answer {
+    let (status, reason, physical, data) = match result {
+        Ok(s) => (Status::Success, None, s.physical_resource_id, s.data),
+        Err(f) => {
+            let id = match request.request_type {
+                RequestType::Create => f
+                    .physical_resource_id
+                    .or(create_failure_id)
+                    .unwrap_or_else(|| format!("{}-{}", request.logical_resource_id, request.request_id)),
+                _ => String::new(),
+            };
+            (Status::Failed, Some(f.reason), id, BTreeMap::new())
+        }
+    };
+    let physical_resource_id = match (&request.physical_resource_id, request.request_type) {
+        (Some(id), RequestType::Delete) => id.clone(),
+        (Some(id), RequestType::Update) if status == Status::Failed => id.clone(),
+        _ => physical,
+    };
+    Answer {
+        status,
+        reason,
+        physical_resource_id,
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+        data,
     }
 }
 

@@ -1,0 +1,311 @@
+//! Reading one event: raw JSON text in, a [`Reading`] out (a [`Request`], a malformed event still to be answered
+//! FAILED, or nothing to answer). Pure: no I/O, no resource logic.
+
+use super::answer::{Answer, Status};
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Create, Update or Delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestType {
+    Create,
+    Update,
+    Delete,
+}
+
+impl RequestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::Create => "Create",
+            RequestType::Update => "Update",
+            RequestType::Delete => "Delete",
+        }
+    }
+}
+
+/// One well-formed CloudFormation request, without its ResponseURL.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub request_type: RequestType,
+    pub request_id: String,
+    pub stack_id: String,
+    pub logical_resource_id: String,
+    pub resource_type: String,
+    /// Absent on Create.
+    pub physical_resource_id: Option<String>,
+    pub properties: Value,
+    /// Present on Update only.
+    pub old_properties: Option<Value>,
+    /// The ARN of the function that received the event (from the Lambda context), when known: the account the
+    /// function runs in.
+    pub function_arn: Option<String>,
+}
+
+impl Request {
+    /// Reads a request from the event's JSON, with the AWS event types for the field names and shapes.
+    pub fn parse(payload: &Value) -> Result<Request, String> {
+        let typed: CloudFormationCustomResourceRequest =
+            serde_json::from_value(payload.clone()).map_err(|e| e.to_string())?;
+        Ok(match typed {
+            CloudFormationCustomResourceRequest::Create(r) => Request {
+                request_type: RequestType::Create,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: None,
+                properties: r.resource_properties,
+                old_properties: None,
+                function_arn: None,
+            },
+            CloudFormationCustomResourceRequest::Update(r) => Request {
+                request_type: RequestType::Update,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: Some(r.physical_resource_id),
+                properties: r.resource_properties,
+                old_properties: Some(r.old_resource_properties),
+                function_arn: None,
+            },
+            CloudFormationCustomResourceRequest::Delete(r) => Request {
+                request_type: RequestType::Delete,
+                request_id: r.request_id,
+                stack_id: r.stack_id,
+                logical_resource_id: r.logical_resource_id,
+                resource_type: r.resource_type,
+                physical_resource_id: Some(r.physical_resource_id),
+                properties: r.resource_properties,
+                old_properties: None,
+                function_arn: None,
+            },
+            _ => return Err("unknown RequestType".into()),
+        })
+    }
+
+    /// The partition from the StackId (`arn:<partition>:cloudformation:…`).
+    pub fn partition(&self) -> Option<&str> {
+        let mut parts = self.stack_id.split(':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("arn"), Some(p), Some("cloudformation")) if !p.is_empty() => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The stack's account from the StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`).
+    pub fn stack_account(&self) -> Option<&str> {
+        arn_account(&self.stack_id, "cloudformation")
+    }
+
+    /// The function's own account, from its ARN (`arn:<partition>:lambda:<region>:<account>:function:…`).
+    pub fn function_account(&self) -> Option<&str> {
+        arn_account(self.function_arn.as_deref()?, "lambda")
+    }
+}
+
+/// The account field of an ARN of `service`, when it is 12 digits.
+fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", p, s, _, account, _]
+            if !p.is_empty() && *s == service && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(account)
+        }
+        _ => None,
+    }
+}
+
+/// What an event's bytes amount to, before any work: the pure first half of handling an event.
+#[derive(Debug)]
+pub enum Reading {
+    /// No ResponseURL (or not even a JSON object): there is no one to answer.
+    Unanswerable,
+    /// A ResponseURL, but not a request this handler understands: to be answered FAILED with `answer`.
+    Malformed { url: String, answer: Answer, why: String },
+    /// A well-formed request.
+    Request { url: String, request: Request },
+}
+
+/// Reads one event as the Lambda runtime delivered it (the raw JSON text).
+///
+/// JSON that serde_json will not build into a [`Value`] (nested deeper than its recursion limit of 128) is still
+/// read one level deep, so that an event with absurd properties gets a FAILED answer instead of none: without
+/// it, CloudFormation would wait an hour for the stack, and again for its rollback.
+pub fn read_raw_event(raw: &str) -> Reading {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(payload) => read_event(&payload),
+        Err(e) => {
+            // Each top-level value is kept as raw text (serde_json skips over it without recursion), and only
+            // the strings are taken.
+            let Ok(fields) = serde_json::from_str::<BTreeMap<String, Box<serde_json::value::RawValue>>>(raw) else {
+                return Reading::Unanswerable;
+            };
+            let shallow: serde_json::Map<String, Value> = fields
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    serde_json::from_str::<String>(v.get())
+                        .ok()
+                        .map(|s| (k, Value::String(s)))
+                })
+                .collect();
+            let shallow = Value::Object(shallow);
+            match read_event(&shallow) {
+                Reading::Unanswerable => Reading::Unanswerable,
+                Reading::Malformed { url, .. } | Reading::Request { url, .. } => {
+                    let why = format!("the event is not JSON this handler can read: {e}");
+                    Reading::Malformed {
+                        answer: malformed_answer(&shallow, &why),
+                        url,
+                        why,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads one event that is already JSON.
+pub fn read_event(payload: &Value) -> Reading {
+    let Some(url) = payload.get("ResponseURL").and_then(Value::as_str).map(str::to_owned) else {
+        return Reading::Unanswerable;
+    };
+    match Request::parse(payload) {
+        Ok(request) => Reading::Request { url, request },
+        Err(why) => Reading::Malformed {
+            answer: malformed_answer(payload, &why),
+            url,
+            why,
+        },
+    }
+}
+
+/// The FAILED answer to an event that is not a request, with whatever ids it carries.
+fn malformed_answer(payload: &Value, why: &str) -> Answer {
+    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let physical = Some(field("PhysicalResourceId"))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
+    Answer {
+        status: Status::Failed,
+        reason: Some(format!("malformed event: {why}")),
+        physical_resource_id: physical,
+        stack_id: field("StackId"),
+        request_id: field("RequestId"),
+        logical_resource_id: field("LogicalResourceId"),
+        data: BTreeMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(request_type: &str) -> Value {
+        json!({
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "ResponseURL": "http://127.0.0.1:1/r?sig=secret",
+            "StackId": "arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/id",
+            "RequestId": "req",
+            "ResourceType": "Custom::LogzioRole",
+            "LogicalResourceId": "Role",
+            "PhysicalResourceId": "phys",
+            "ResourceProperties": {"BucketName": "b"},
+            "OldResourceProperties": {"BucketName": "a"}
+        })
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn an_event_nested_too_deep_for_serde_json_is_still_answered_failed_with_its_ids() {
+        let mut e = event("Create");
+        e["ResourceProperties"] = json!({"BucketName": "placeholder"});
+        let raw = e.to_string().replace("\"placeholder\"", &nested(10_000));
+        assert!(
+            serde_json::from_str::<Value>(&raw).is_err(),
+            "serde_json's limit is what this test is about"
+        );
+        match read_raw_event(&raw) {
+            Reading::Malformed { url, answer, why } => {
+                assert_eq!(url, "http://127.0.0.1:1/r?sig=secret");
+                assert!(why.contains("recursion limit"), "{why}");
+                assert_eq!(answer.status, Status::Failed);
+                assert_eq!(
+                    (answer.request_id.as_str(), answer.logical_resource_id.as_str()),
+                    ("req", "Role")
+                );
+                assert_eq!(answer.physical_resource_id, "phys");
+                assert!(answer.to_body().len() <= super::super::answer::MAX_BODY);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_event_without_a_response_url_or_not_an_object_is_unanswerable() {
+        assert!(matches!(read_raw_event(&nested(10_000)), Reading::Unanswerable));
+        assert!(matches!(read_raw_event("not json"), Reading::Unanswerable));
+        let mut e = event("Create");
+        e.as_object_mut().expect("object").remove("ResponseURL");
+        assert!(matches!(read_raw_event(&e.to_string()), Reading::Unanswerable));
+        e["ResponseURL"] = json!(7);
+        assert!(matches!(read_raw_event(&e.to_string()), Reading::Unanswerable));
+    }
+
+    #[test]
+    fn a_well_formed_raw_event_reads_as_its_request() {
+        match read_raw_event(&event("Update").to_string()) {
+            Reading::Request { request, .. } => assert_eq!(request.request_type, RequestType::Update),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_three_request_types() {
+        let c = Request::parse(&event("Create")).expect("create");
+        assert_eq!((c.request_type, c.physical_resource_id), (RequestType::Create, None));
+        let u = Request::parse(&event("Update")).expect("update");
+        assert_eq!(u.request_type, RequestType::Update);
+        assert_eq!(u.old_properties, Some(json!({"BucketName": "a"})));
+        assert_eq!(u.physical_resource_id.as_deref(), Some("phys"));
+        let d = Request::parse(&event("Delete")).expect("delete");
+        assert_eq!(d.request_type, RequestType::Delete);
+    }
+
+    #[test]
+    fn unknown_request_type_and_missing_fields_are_errors() {
+        assert!(Request::parse(&event("Replace")).is_err());
+        let mut e = event("Create");
+        e.as_object_mut().expect("object").remove("StackId");
+        assert!(Request::parse(&e).expect_err("missing").contains("StackId"));
+    }
+
+    #[test]
+    fn partition_comes_from_the_stack_id() {
+        assert_eq!(
+            Request::parse(&event("Create")).expect("ok").partition(),
+            Some("aws-cn")
+        );
+        let mut e = event("Create");
+        e["StackId"] = json!("not-an-arn");
+        assert_eq!(Request::parse(&e).expect("ok").partition(), None);
+    }
+
+    #[test]
+    fn accounts_come_from_the_stack_id_and_the_function_arn() {
+        let mut r = Request::parse(&event("Create")).expect("ok");
+        assert_eq!(r.stack_account(), Some("123456789012"));
+        assert_eq!(r.function_account(), None);
+        r.function_arn = Some("arn:aws:lambda:us-east-1:210987654321:function:f".into());
+        assert_eq!(r.function_account(), Some("210987654321"));
+        r.stack_id = "arn:aws:cloudformation:us-east-1:12345:stack/s/id".into();
+        assert_eq!(r.stack_account(), None, "not 12 digits");
+    }
+}

@@ -1,0 +1,162 @@
+//! The resource's pure decisions: which role an event is about, and whether a role is one this invocation made.
+//! No I/O: each takes what IAM was read to hold.
+
+use crate::iam::CallLog;
+use crate::plan::{ActualRole, Owner, generated_role_name};
+use crate::properties::{DEFAULT_POLICY_NAME, role_name_hint};
+use serde_json::Value;
+
+/// The role an Update without `RoleName` is about, given the current role (the physical id) as IAM holds it:
+/// the current one unless its path changed (then the generated name for the new path), or the generated name
+/// when the current role is gone. A current role that is not ours stays the answer, so that the Update fails
+/// naming it instead of quietly making another role. With `RoleName` set, the Update is about that name and
+/// nothing needs to be read first.
+pub fn update_target(
+    current_id: &str,
+    generated: &str,
+    current: Option<&ActualRole>,
+    path: &str,
+    owner: &Owner,
+) -> String {
+    match current {
+        Some(a) if owner.owns(&a.tags) && a.path != path => generated.to_owned(),
+        Some(_) => current_id.to_owned(),
+        None => generated.to_owned(),
+    }
+}
+
+/// True only when IAM's own facts show that this invocation made `role`: a CreateRole of this invocation
+/// returned its RoleId, or IAM created it after the invocation began (a CreateRole whose answer was lost but
+/// which took effect). A role that existed before the invocation is never "made" by it. IAM's CreateDate has
+/// at most second precision and may be behind: both make a new role look older, so an error here keeps a role
+/// (an orphan at worst), never deletes one that existed before.
+pub fn made_by(log: &CallLog, role: &ActualRole) -> bool {
+    log.created(&role.role_id) || role.created.is_some_and(|c| c >= log.began())
+}
+
+/// The role a failed Create may have made, read from the raw properties (they may be invalid): the RoleName if it
+/// is a valid one, else the generated name. The answer to a failed Create names it for the rollback Delete.
+pub fn failed_create_role_name(properties: &Value, stack_id: &str, logical_id: &str, default_path: &str) -> String {
+    role_name_hint(properties).map(|n| n.to_string()).unwrap_or_else(|| {
+        let path = properties.get("Path").and_then(Value::as_str).unwrap_or(default_path);
+        generated_role_name(stack_id, logical_id, path)
+    })
+}
+
+/// The inline policy a role being deleted most likely holds: `PolicyName` if it is a valid name, else the
+/// default. A wrong guess costs only the sweep that DeleteConflict triggers.
+pub fn policy_name_hint(properties: &Value) -> String {
+    properties
+        .get("PolicyName")
+        .and_then(Value::as_str)
+        .filter(|p| {
+            (1..=128).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+        })
+        .unwrap_or(DEFAULT_POLICY_NAME)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{LOGICAL_ID_TAG, STACK_TAG};
+    use serde_json::json;
+    use std::time::{Duration, SystemTime};
+
+    fn owner() -> Owner {
+        Owner {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
+            logical_id: "Role".into(),
+        }
+    }
+
+    fn role(path: &str, ours: bool) -> ActualRole {
+        let mut r = ActualRole {
+            name: "current".into(),
+            path: path.into(),
+            role_id: "AROAOLD".into(),
+            ..ActualRole::default()
+        };
+        if ours {
+            r.tags.insert(STACK_TAG.into(), owner().stack_id);
+            r.tags.insert(LOGICAL_ID_TAG.into(), owner().logical_id);
+        }
+        r
+    }
+
+    #[test]
+    fn an_update_keeps_the_current_role_when_its_path_is_unchanged() {
+        let current = role("/logzio/", true);
+        assert_eq!(
+            update_target("current", "gen", Some(&current), "/logzio/", &owner()),
+            "current"
+        );
+    }
+
+    #[test]
+    fn an_update_with_a_new_path_is_about_the_generated_role_for_it() {
+        let current = role("/logzio/", true);
+        assert_eq!(
+            update_target("current", "gen", Some(&current), "/logzio/new/", &owner()),
+            "gen"
+        );
+    }
+
+    #[test]
+    fn an_update_whose_role_is_gone_is_about_the_generated_role() {
+        assert_eq!(update_target("current", "gen", None, "/logzio/", &owner()), "gen");
+    }
+
+    #[test]
+    fn an_update_of_a_role_that_is_not_ours_stays_on_it_so_that_it_fails_naming_it() {
+        let foreign = role("/other/", false);
+        assert_eq!(
+            update_target("current", "gen", Some(&foreign), "/logzio/", &owner()),
+            "current"
+        );
+    }
+
+    #[test]
+    fn a_role_is_made_by_this_invocation_only_on_iams_facts() {
+        let began = SystemTime::now();
+        let log = CallLog::began_at(began);
+        let mut old = role("/logzio/", true);
+        old.created = Some(began - Duration::from_secs(3600));
+        assert!(!made_by(&log, &old), "created before the invocation");
+        let mut unknown = old.clone();
+        unknown.created = None;
+        assert!(
+            !made_by(&log, &unknown),
+            "no CreateDate, no RoleId from us: not ours to undo"
+        );
+        let mut new = old.clone();
+        new.created = Some(began + Duration::from_millis(10));
+        assert!(
+            made_by(&log, &new),
+            "created after the invocation began (a lost CreateRole answer)"
+        );
+        let i = log.start("CreateRole", "current");
+        log.finish(i, crate::iam::CallState::Done, Some("AROAOLD".into()));
+        assert!(made_by(&log, &old), "its RoleId came back from our CreateRole");
+    }
+
+    #[test]
+    fn a_failed_create_names_the_role_it_may_have_made() {
+        let named = failed_create_role_name(&json!({"RoleName": "Mine"}), "arn:s", "L", "/logzio/");
+        assert_eq!(named, "Mine");
+        let bad = failed_create_role_name(&json!({"RoleName": "bad name!"}), "arn:s", "L", "/logzio/");
+        assert_eq!(bad, generated_role_name("arn:s", "L", "/logzio/"));
+        let pathed = failed_create_role_name(&json!({"Path": "/logzio/x/"}), "arn:s", "L", "/logzio/");
+        assert_eq!(pathed, generated_role_name("arn:s", "L", "/logzio/x/"));
+    }
+
+    #[test]
+    fn the_policy_to_delete_is_the_named_one_if_valid() {
+        assert_eq!(policy_name_hint(&json!({"PolicyName": "Custom"})), "Custom");
+        assert_eq!(
+            policy_name_hint(&json!({"PolicyName": "no spaces"})),
+            DEFAULT_POLICY_NAME
+        );
+        assert_eq!(policy_name_hint(&json!({})), DEFAULT_POLICY_NAME);
+    }
+}

@@ -1,0 +1,402 @@
+//! The resource's decisions against the in-memory IAM: which calls each operation makes given what IAM holds,
+//! what it refuses, and what the undo after the deadline removes. moto (tests/it) checks the same flows against
+//! IAM's wire protocol; these check the branches.
+
+use super::*;
+use crate::iam::fake::{FakeIam, FakeRole};
+use crate::iam::{CallLog, CallState};
+use crate::plan::{LOGICAL_ID_TAG, STACK_TAG};
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+
+const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/logs-archive/1";
+
+fn props(extra: Value) -> Value {
+    let mut p = json!({"BucketName": "acme-logs", "ExternalId": "logzio:aws:extid:example1234"});
+    for (k, v) in extra.as_object().expect("object") {
+        p[k] = v.clone();
+    }
+    p
+}
+
+fn request(request_type: RequestType, properties: Value, physical: Option<&str>) -> Request {
+    let event = json!({
+        "RequestType": request_type.as_str(),
+        "ResponseURL": "http://127.0.0.1:1/r",
+        "StackId": STACK,
+        "RequestId": "req",
+        "ResourceType": "Custom::LogzioRole",
+        "LogicalResourceId": "ArchiveRole",
+        "PhysicalResourceId": physical.unwrap_or(""),
+        "ResourceProperties": properties,
+        "OldResourceProperties": {},
+    });
+    let mut req = Request::parse(&event).expect("request");
+    if physical.is_none() {
+        req.physical_resource_id = None;
+    }
+    req
+}
+
+struct World {
+    iam: FakeIam,
+    resource: ArchiveRole<FakeIam>,
+}
+
+impl World {
+    fn new() -> World {
+        let iam = FakeIam::default();
+        World {
+            resource: ArchiveRole::new(iam.clone()),
+            iam,
+        }
+    }
+
+    async fn create(&self, properties: Value) -> (Result<Success, Failure>, CallLog) {
+        let log = CallLog::default();
+        let result = self
+            .resource
+            .create(&request(RequestType::Create, properties, None), &log)
+            .await;
+        (result, log)
+    }
+
+    async fn update(&self, physical: &str, properties: Value) -> (Result<Success, Failure>, CallLog) {
+        let log = CallLog::default();
+        let req = request(RequestType::Update, properties, Some(physical));
+        (self.resource.update(&req, &log).await, log)
+    }
+
+    async fn delete(&self, physical: &str, properties: Value) -> (Result<Success, Failure>, CallLog) {
+        let log = CallLog::default();
+        let req = request(RequestType::Delete, properties, Some(physical));
+        (self.resource.delete(&req, &log).await, log)
+    }
+
+    /// An Update that the deadline stops after `after`, then the undo, as the protocol runs them.
+    async fn stopped_update(&self, physical: &str, properties: Value) -> CallLog {
+        let log = CallLog::default();
+        let req = request(RequestType::Update, properties, Some(physical));
+        let stopped = tokio::time::timeout(Duration::from_millis(50), self.resource.update(&req, &log)).await;
+        assert!(stopped.is_err(), "the update was meant to hang: {stopped:?}");
+        self.resource.undo_after_deadline(&req, &log).await;
+        log
+    }
+
+    async fn created(&self, properties: Value) -> String {
+        let (result, _) = self.create(properties).await;
+        result.expect("created").physical_resource_id
+    }
+
+    /// A role of ours made `age` before now, as an earlier invocation would have left it.
+    fn ours_from_before(&self, name: &str, age: Duration) {
+        self.iam
+            .insert(ours(name, SystemTime::now() - age), SystemTime::now() - age);
+    }
+}
+
+/// A role carrying this resource's ownership tags, created at `created`.
+fn ours(name: &str, created: SystemTime) -> FakeRole {
+    let mut role = FakeRole::default();
+    role.role.name = name.into();
+    role.role.path = DEFAULT_PATH.into();
+    role.role.role_id = format!("AROA{name}");
+    role.role.created = Some(created);
+    role.role.tags.insert(STACK_TAG.into(), STACK.into());
+    role.role.tags.insert(LOGICAL_ID_TAG.into(), "ArchiveRole".into());
+    role
+}
+
+fn reason(result: &Result<Success, Failure>) -> String {
+    result
+        .as_ref()
+        .map(|s| format!("succeeded: {s:?}"))
+        .unwrap_or_else(|f| f.reason.clone())
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[tokio::test]
+async fn a_fresh_create_makes_exactly_two_calls() {
+    let w = World::new();
+    let (result, log) = w.create(props(json!({}))).await;
+    let name = result.expect("created").physical_resource_id;
+    assert_eq!(log.actions(), ["CreateRole", "PutRolePolicy"]);
+    let role = w.iam.role(&name).expect("role");
+    assert!(role.role.inline_policies.contains_key("LogzioArchiveAccess"));
+    assert_eq!(role.role.tags.get(STACK_TAG).map(String::as_str), Some(STACK));
+}
+
+#[tokio::test]
+async fn a_redelivered_create_converges_on_its_own_role_without_writes() {
+    let w = World::new();
+    let first = w.created(props(json!({}))).await;
+    let (result, log) = w.create(props(json!({}))).await;
+    assert_eq!(result.expect("converged").physical_resource_id, first);
+    assert_eq!(
+        log.to_string(),
+        "CreateRole:EntityAlreadyExists,GetRole,ListRolePolicies,GetRolePolicy"
+    );
+    assert!(log.writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_create_over_a_role_that_is_not_ours_fails_and_writes_nothing() {
+    let w = World::new();
+    let mut foreign = FakeRole::default();
+    foreign.role.name = "ProdAdmin".into();
+    foreign.role.path = "/".into();
+    w.iam.insert(foreign, SystemTime::now() - HOUR);
+    let before = w.iam.role("ProdAdmin").expect("there").role;
+    let (result, log) = w.create(props(json!({"RoleName": "ProdAdmin"}))).await;
+    assert!(
+        reason(&result).starts_with("RoleName: role ProdAdmin already exists and is not managed"),
+        "{result:?}"
+    );
+    assert!(log.writes().is_empty(), "{log}");
+    assert_eq!(w.iam.role("ProdAdmin").expect("kept").role, before);
+}
+
+#[tokio::test]
+async fn a_create_whose_policy_is_refused_removes_the_role_it_made_and_names_it() {
+    let w = World::new();
+    w.iam.refuse("PutRolePolicy", "AccessDenied");
+    let (result, log) = w.create(props(json!({"RoleName": "Half"}))).await;
+    let failure = result.expect_err("failed");
+    assert!(
+        failure
+            .reason
+            .contains("iam:PutRolePolicy on role Half failed: AccessDenied"),
+        "{failure:?}"
+    );
+    assert_eq!(failure.physical_resource_id.as_deref(), Some("Half"));
+    assert_eq!(log.to_string(), "CreateRole,PutRolePolicy:AccessDenied,DeleteRole");
+    assert!(w.iam.role("Half").is_none());
+}
+
+#[tokio::test]
+async fn a_no_op_update_reads_three_times_and_writes_nothing_with_or_without_role_name() {
+    for extra in [json!({}), json!({"RoleName": "Named"})] {
+        let w = World::new();
+        let name = w.created(props(extra.clone())).await;
+        let (result, log) = w.update(&name, props(extra.clone())).await;
+        assert_eq!(result.expect("ok").physical_resource_id, name);
+        assert_eq!(
+            log.actions(),
+            ["GetRole", "ListRolePolicies", "GetRolePolicy"],
+            "{extra}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_update_in_place_writes_only_what_differs() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    let (result, log) = w.update(&name, props(json!({"KeyPrefix": "logzio/"}))).await;
+    assert_eq!(result.expect("ok").physical_resource_id, name);
+    assert_eq!(log.writes(), ["PutRolePolicy"], "{log}");
+}
+
+#[tokio::test]
+async fn a_new_role_name_is_a_replacement_read_then_made() {
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    let (result, log) = w.update(&old, props(json!({"RoleName": "New"}))).await;
+    assert_eq!(result.expect("replaced").physical_resource_id, "New");
+    assert_eq!(log.actions(), ["GetRole", "CreateRole", "PutRolePolicy"]);
+    assert!(
+        w.iam.role("Old").is_some(),
+        "CloudFormation's Delete removes the old one, not the Update"
+    );
+}
+
+#[tokio::test]
+async fn a_new_path_without_role_name_moves_to_the_generated_role_for_it() {
+    let w = World::new();
+    let old = w.created(props(json!({}))).await;
+    let (result, log) = w.update(&old, props(json!({"Path": "/logzio/"}))).await;
+    let new = result.expect("replaced").physical_resource_id;
+    assert_ne!(new, old);
+    assert_eq!(new, generated_role_name(STACK, "ArchiveRole", "/logzio/"));
+    assert_eq!(log.actions(), ["GetRole", "GetRole", "CreateRole", "PutRolePolicy"]);
+}
+
+#[tokio::test]
+async fn a_rollback_lands_on_the_old_role_without_creating_it() {
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    let new = w
+        .update(&old, props(json!({"RoleName": "New"})))
+        .await
+        .0
+        .expect("replaced")
+        .physical_resource_id;
+    let (result, log) = w.update(&new, props(json!({"RoleName": "Old"}))).await;
+    assert_eq!(result.expect("rolled back").physical_resource_id, "Old");
+    assert!(log.writes().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn an_update_recreates_its_role_deleted_out_of_band() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    let (result, _) = w.delete(&name, props(json!({}))).await;
+    result.expect("deleted");
+    let (result, log) = w.update(&name, props(json!({}))).await;
+    assert_eq!(result.expect("recreated").physical_resource_id, name);
+    assert_eq!(log.actions(), ["GetRole", "CreateRole", "PutRolePolicy"]);
+}
+
+#[tokio::test]
+async fn a_role_with_another_boundary_is_refused_untouched() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    w.iam.edit(&name, |r| {
+        r.role.permissions_boundary = Some("arn:aws:iam::123456789012:policy/Other".into())
+    });
+    let (result, log) = w.update(&name, props(json!({"KeyPrefix": "x/"}))).await;
+    assert!(reason(&result).contains("permissions boundary arn:aws:iam::123456789012:policy/Other, not (none)"));
+    assert!(log.writes().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn a_delete_takes_three_calls_in_the_common_case() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    let (result, log) = w.delete(&name, props(json!({}))).await;
+    result.expect("deleted");
+    assert_eq!(log.actions(), ["GetRole", "DeleteRolePolicy", "DeleteRole"]);
+    assert!(w.iam.role(&name).is_none());
+}
+
+#[tokio::test]
+async fn a_delete_sweeps_only_when_iam_answers_delete_conflict() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    w.iam.edit(&name, |r| {
+        r.attached.push("arn:aws:iam::123456789012:policy/Extra".into());
+        r.role.inline_policies.insert("Extra".into(), Some(json!({})));
+    });
+    let (result, log) = w.delete(&name, props(json!({}))).await;
+    result.expect("deleted");
+    assert_eq!(
+        log.to_string(),
+        "GetRole,DeleteRolePolicy,DeleteRole:DeleteConflict,ListRolePolicies,DeleteRolePolicy,\
+         ListAttachedRolePolicies,DetachRolePolicy,ListInstanceProfilesForRole,DeleteRole"
+    );
+    assert!(w.iam.role(&name).is_none());
+}
+
+#[tokio::test]
+async fn a_delete_blocked_by_an_instance_profile_fails_naming_it() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    w.iam.edit(&name, |r| r.instance_profiles.push("web-servers".into()));
+    let (result, log) = w.delete(&name, props(json!({}))).await;
+    assert!(
+        reason(&result).contains("instance profile(s) web-servers"),
+        "{result:?}"
+    );
+    assert!(!log.actions().contains(&"RemoveRoleFromInstanceProfile"));
+    assert!(w.iam.role(&name).is_some());
+}
+
+#[tokio::test]
+async fn a_delete_leaves_a_role_that_is_not_ours_alone() {
+    let w = World::new();
+    let mut foreign = FakeRole::default();
+    foreign.role.name = "ProdAdmin".into();
+    w.iam.insert(foreign, SystemTime::now() - HOUR);
+    let (result, log) = w.delete("ProdAdmin", props(json!({}))).await;
+    result.expect("success");
+    assert_eq!(log.actions(), ["GetRole"]);
+    assert!(w.iam.role("ProdAdmin").is_some());
+}
+
+#[tokio::test]
+async fn a_replacement_stopped_after_its_create_role_succeeded_is_removed() {
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    let old_role = w.iam.role(&old).expect("old").role;
+    w.iam.hang("PutRolePolicy");
+    let log = w.stopped_update(&old, props(json!({"RoleName": "New"}))).await;
+    assert!(w.iam.role("New").is_none(), "{log}");
+    assert_eq!(w.iam.role("Old").expect("old kept").role, old_role);
+    assert!(
+        log.to_string()
+            .starts_with("GetRole,CreateRole,PutRolePolicy:in-flight,GetRole,DeleteRole"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_stopped_while_its_create_role_is_in_flight_keeps_the_role_it_returns_to() {
+    // Rolling back New -> Old: IAM's read does not yet show Old (eventual consistency), so CreateRole(Old) is
+    // sent, and the deadline stops it in flight. Old existed long before this invocation: it must survive with
+    // its RoleId and policy.
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    let new = w
+        .update(&old, props(json!({"RoleName": "New"})))
+        .await
+        .0
+        .expect("replaced")
+        .physical_resource_id;
+    w.iam.edit("Old", |r| r.role.created = Some(SystemTime::now() - HOUR));
+    let before = w.iam.role("Old").expect("old").role;
+    w.iam.stale_read();
+    w.iam.hang("CreateRole");
+    let log = w.stopped_update(&new, props(json!({"RoleName": "Old"}))).await;
+    assert_eq!(log.calls()[1].state, CallState::InFlight, "{log}");
+    let after = w.iam.role("Old").expect("Old survives").role;
+    assert_eq!(
+        (after.role_id, after.inline_policies),
+        (before.role_id, before.inline_policies)
+    );
+    assert!(!log.actions().contains(&"DeleteRole"), "{log}");
+}
+
+#[tokio::test]
+async fn a_lost_create_role_answer_that_took_effect_is_still_undone_when_new() {
+    // CreateRole(New) reached IAM but its answer was lost; the SDK's retry meets EntityAlreadyExists. The role
+    // carries our tags and was created after the invocation began: ours and new, so the undo removes it.
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    w.iam.before("CreateRole", |roles| {
+        roles.insert("New".into(), ours("New", SystemTime::now()));
+    });
+    w.iam.hang("PutRolePolicy");
+    let log = w.stopped_update(&old, props(json!({"RoleName": "New"}))).await;
+    assert!(log.to_string().contains("CreateRole:EntityAlreadyExists"), "{log}");
+    assert!(w.iam.role("New").is_none(), "{log}");
+    assert!(w.iam.role("Old").is_some());
+}
+
+#[tokio::test]
+async fn the_undo_keeps_a_replacement_target_that_existed_before_the_invocation() {
+    // New was made by an earlier invocation (an hour ago) and is ours; this Update's CreateRole(New) is refused
+    // (EntityAlreadyExists) and the work stopped: New is not this invocation's to remove.
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    w.ours_from_before("New", HOUR);
+    w.iam.stale_read();
+    w.iam.hang("PutRolePolicy");
+    let log = w.stopped_update(&old, props(json!({"RoleName": "New"}))).await;
+    assert!(log.to_string().contains("CreateRole:EntityAlreadyExists"), "{log}");
+    assert!(w.iam.role("New").is_some(), "{log}");
+    assert!(!log.actions().contains(&"DeleteRole"), "{log}");
+}
+
+#[tokio::test]
+async fn the_undo_does_nothing_after_a_create_or_without_create_role() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    w.iam.hang("PutRolePolicy");
+    let log = w.stopped_update(&name, props(json!({"KeyPrefix": "x/"}))).await;
+    assert_eq!(
+        log.to_string(),
+        "GetRole,ListRolePolicies,GetRolePolicy,PutRolePolicy:in-flight"
+    );
+    assert!(w.iam.role(&name).is_some());
+}

@@ -1,0 +1,12 @@
+//! The integration tests, one binary (the AWS SDK is linked once):
+//! - [`lifecycle`]: the whole handler against moto's IAM server and a local ResponseURL — the contract suite of
+//!   the SDK adapter: what CloudFormation receives and what IAM holds afterwards.
+//! - [`protocol`]: the CloudFormation protocol with scripted resources: malformed events, panics, the deadline,
+//!   the ResponseURL's failures, and what the Lambda runtime is told (redelivery).
+//! - [`proptests`]: the promises that must hold for every input (policy scoping, the 4096-byte answer).
+//! - [`support`]: moto, the handler under test, the ResponseURL, events.
+
+mod lifecycle;
+mod proptests;
+mod protocol;
+mod support;
