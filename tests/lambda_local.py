@@ -2,7 +2,9 @@
 
 - IAM: moto's server on 127.0.0.1 (AWS_ENDPOINT_URL_IAM points the binary's SDK at it).
 - Lambda: a minimal Lambda Runtime API (GET .../invocation/next, POST .../response and .../error) that the
-  unchanged binary polls, exactly as on Lambda.
+  unchanged binary polls, exactly as on Lambda. Like Lambda for an asynchronous invocation (which is how
+  CloudFormation invokes a custom resource), an error result delivers the same event again, up to twice
+  (MaximumRetryAttempts 2 in template.yaml), each time with a fresh deadline.
 - CloudFormation: a local ResponseURL that records the PUT answers.
 
 `demo` sends Create -> Update -> Delete (and one invalid Create) and prints a transcript: the answer
@@ -36,15 +38,22 @@ ACCOUNT = "123456789012"
 
 
 class LocalLambda:
-    """A Lambda Runtime API and a CloudFormation ResponseURL on one local HTTP server."""
+    """A Lambda Runtime API and a CloudFormation ResponseURL on one local HTTP server.
 
-    def __init__(self):
+    `retries`: how many times an event whose invocation ended in an error is delivered again (Lambda's
+    asynchronous invocation: 2 by default; Lambda waits about 1 and 2 minutes, here `retry_delay_s`)."""
+
+    def __init__(self, retries=2, retry_delay_s=0.2):
+        self.retries = retries
+        self.retry_delay_s = retry_delay_s
         self.events = queue.Queue()
         self.polls = []  # monotonic time of each GET .../invocation/next (the first one ends the cold init)
         self.answers = {}
         self.results = {}
         self.result_at = {}  # monotonic time the handler reported each event's result to the Runtime API
-        self.put_faults = {}  # ResponseURL key -> faults for its next PUTs: ("status", code) or ("hang",)
+        self.put_faults = {}  # ResponseURL key -> faults for its next PUTs: ("status", code), ("hang",), or
+        # ("first_delivery", code): every PUT made during the event's first delivery gets `code`
+        self.delivery_of = {}  # ResponseURL key -> which delivery of its event is running (1, 2, 3)
         self.released = threading.Event()
         self.arrived = threading.Condition()
         outer = self
@@ -93,7 +102,10 @@ class LocalLambda:
                 body = self._body()
                 key = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
                 faults = outer.put_faults.get(key) or []
-                fault = faults.pop(0) if faults else ("status", 200)
+                if faults and faults[0][0] == "first_delivery":
+                    fault = ("status", faults[0][1] if outer.delivery_of.get(key) == 1 else 200)
+                else:
+                    fault = faults.pop(0) if faults else ("status", 200)
                 with outer.arrived:
                     outer.answers.setdefault(key, []).append(
                         {"body": body, "content_type": self.headers.get("Content-Type"), "at": time.monotonic(),
@@ -112,12 +124,14 @@ class LocalLambda:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def invoke(self, event, timeout_s=60, response_base=None, put_faults=(), raw=None, request_id=None):
-        """Delivers one event through the Runtime API and waits for the handler's result and its answer.
+        """Delivers one event through the Runtime API, as an asynchronous invocation: when the handler reports
+        an error, the same event is delivered again (up to `self.retries` times), each delivery with a fresh
+        deadline of `timeout_s`. Returns the last delivery's result and every PUT to the event's ResponseURL.
 
         `raw`: bytes delivered as they are instead of the event's JSON (or a function of the event, with its
         ResponseURL and RequestId set, that makes them). `request_id`: deliver again with the id of
         an earlier event (a duplicate delivery). `put_faults`: what the ResponseURL does with the first PUTs.
-        The time of the deadline and of the result (monotonic) are left in `self.last`."""
+        In `self.last`: each delivery's deadline, result kind and result time (monotonic), and the RequestId."""
         event = copy.deepcopy(event)
         request_id = request_id or str(uuid.uuid4())
         key = str(uuid.uuid4())
@@ -126,20 +140,29 @@ class LocalLambda:
             event["ResponseURL"] = f"{base}/cfn/{key}?{SIGNATURE}"
             event["RequestId"] = request_id
         self.put_faults[key] = list(put_faults)
-        invocation = str(uuid.uuid4())
-        deadline = time.monotonic() + timeout_s
-        deadline_ms = int((time.time() + timeout_s) * 1000)
         payload = raw(event) if callable(raw) else raw if raw is not None else event
-        self.events.put((invocation, deadline_ms, payload))
-        end = time.monotonic() + timeout_s + 5
-        with self.arrived:
-            while invocation not in self.results:
-                if self.alive is not None and not self.alive():
-                    raise RuntimeError("the handler process exited")
-                if time.monotonic() > end:
-                    raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
-                self.arrived.wait(0.5)
-        self.last = {"deadline": deadline, "result_at": self.result_at[invocation], "request_id": request_id}
+        deliveries = []
+        while True:
+            self.delivery_of[key] = len(deliveries) + 1
+            invocation = str(uuid.uuid4())
+            deadline = time.monotonic() + timeout_s
+            deadline_ms = int((time.time() + timeout_s) * 1000)
+            self.events.put((invocation, deadline_ms, payload))
+            end = time.monotonic() + timeout_s + 5
+            with self.arrived:
+                while invocation not in self.results:
+                    if self.alive is not None and not self.alive():
+                        raise RuntimeError("the handler process exited")
+                    if time.monotonic() > end:
+                        raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
+                    self.arrived.wait(0.5)
+            kind = self.results[invocation][0]
+            deliveries.append({"deadline": deadline, "result_at": self.result_at[invocation], "kind": kind})
+            if kind != "error" or len(deliveries) > self.retries:
+                break
+            time.sleep(self.retry_delay_s)
+        self.last = {"deadline": deadline, "result_at": self.result_at[invocation], "request_id": request_id,
+                     "deliveries": deliveries}
         return self.results[invocation], self.answers.get(key, [])
 
 
@@ -257,6 +280,8 @@ def main():
     def step(title, event, role=None):
         """One event through the handler: prints it, returns the answers, the last answer and the role."""
         result, answers = lam.invoke(event)
+        check(f"{title}: delivered once, no redelivery", len(lam.last["deliveries"]) == 1
+              and sum(a["status"] == 200 for a in answers) == 1, (lam.last, answers))
         body = json.loads(answers[-1]["body"]) if answers else {}
         role = role or body.get("PhysicalResourceId")
         state = role_state(iam, role) if role else None
