@@ -69,7 +69,7 @@ impl DesiredRole {
             path: spec.path.to_string(),
             trust_policy: policy::trust_policy(partition, &spec.logzio_account_id, &spec.external_id),
             description: spec.description_or_default(),
-            max_session_duration: spec.max_session_duration,
+            max_session_duration: spec.max_session_duration.seconds(),
             permissions_boundary: spec.permissions_boundary.as_ref().map(ToString::to_string),
             tags,
             policy_name: spec.policy_name.to_string(),

@@ -1,0 +1,89 @@
+//! `Arn`: an ARN of one kind of resource (a KMS key, an IAM managed policy), whole and without wildcards.
+
+use super::account::is_account_id;
+
+/// An ARN of a given service in the stack's partition (KMS key, IAM policy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn(String);
+
+text_newtype!(Arn);
+
+impl Arn {
+    /// A KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<key-id>`) in `partition`.
+    pub fn kms_key(a: &str, partition: &str) -> Result<Arn, String> {
+        parse(a, partition, "kms", "key/")
+    }
+
+    /// An IAM managed policy ARN (`arn:<partition>:iam::<account>:policy/<name>`) in `partition`.
+    pub fn iam_policy(a: &str, partition: &str) -> Result<Arn, String> {
+        parse(a, partition, "iam", "policy/")
+    }
+}
+
+fn parse(a: &str, partition: &str, service: &str, resource_prefix: &str) -> Result<Arn, String> {
+    let parts: Vec<&str> = a.splitn(6, ':').collect();
+    let example = if service == "kms" {
+        format!("arn:{partition}:kms:<region>:<account>:key/<key-id>")
+    } else {
+        format!("arn:{partition}:iam::<account>:policy/<name>")
+    };
+    let bad = || Err(format!("{a:?} is not a {service} ARN of the form {example}"));
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
+        return bad();
+    }
+    if parts[1] != partition {
+        return Err(format!(
+            "{a:?} is in partition {:?}, but the stack is in {partition:?}",
+            parts[1]
+        ));
+    }
+    let region_ok = if service == "kms" {
+        !parts[3].is_empty()
+    } else {
+        parts[3].is_empty()
+    };
+    if !region_ok || !is_account_id(parts[4]) || !parts[5].starts_with(resource_prefix) {
+        return bad();
+    }
+    let rest = &parts[5][resource_prefix.len()..];
+    if rest.is_empty() || rest.contains(['*', '?']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad();
+    }
+    if a.len() > 2048 {
+        return Err("must be at most 2048 characters".into());
+    }
+    Ok(Arn(a.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::properties::test_support::*;
+    use serde_json::json;
+
+    #[test]
+    fn kms_key_arn_must_be_a_kms_key_in_the_stack_partition() {
+        rejects("KmsKeyArn", json!("arn:aws:s3:::bucket"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:alias/x"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:key/*"));
+        let msg = rejects("KmsKeyArn", json!("arn:aws-cn:kms:cn-north-1:123456789012:key/abc"));
+        assert!(msg.contains("partition"), "{msg}");
+        accepts(
+            "KmsKeyArn",
+            json!("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        );
+    }
+
+    #[test]
+    fn permissions_boundary_must_be_an_iam_policy_arn_in_the_stack_partition() {
+        rejects("PermissionsBoundary", json!("arn:aws:iam::123456789012:role/x"));
+        rejects(
+            "PermissionsBoundary",
+            json!("arn:aws:iam:us-east-1:123456789012:policy/x"),
+        );
+        rejects("PermissionsBoundary", json!("policy/x"));
+        accepts(
+            "PermissionsBoundary",
+            json!("arn:aws:iam::123456789012:policy/boundaries/Logzio"),
+        );
+    }
+}
