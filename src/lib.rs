@@ -4,11 +4,13 @@
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
 //! - [`resource`]: create / update / delete of the archive role.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
+//! - [`limits`]: what the deployment allows (from the environment), which the properties are held to.
 //! - [`iam`]: the one adapter to `aws-sdk-iam`.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
 pub mod cfn;
 pub mod iam;
+pub mod limits;
 pub mod plan;
 pub mod policy;
 pub mod properties;

@@ -11,31 +11,49 @@ text_newtype!(Arn);
 impl Arn {
     /// A KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<key-id>`) in `partition`.
     pub fn kms_key(a: &str, partition: &str) -> Result<Arn, String> {
-        parse(a, partition, "kms", "key/")
+        parse(a, Some(partition), "kms", "key/")
     }
 
-    /// An IAM managed policy ARN (`arn:<partition>:iam::<account>:policy/<name>`) in `partition`.
-    pub fn iam_policy(a: &str, partition: &str) -> Result<Arn, String> {
+    /// An IAM managed policy ARN (`arn:<partition>:iam::<account>:policy/<name>`), in `partition` when given.
+    pub fn iam_policy(a: &str, partition: Option<&str>) -> Result<Arn, String> {
         parse(a, partition, "iam", "policy/")
+    }
+
+    /// The partition (`aws`, `aws-cn`, …).
+    pub fn partition(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or_default()
     }
 }
 
-fn parse(a: &str, partition: &str, service: &str, resource_prefix: &str) -> Result<Arn, String> {
+/// Parses an ARN of `service` whose resource starts with `resource_prefix`, in `partition` if given (else in any
+/// partition that looks like one).
+fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str) -> Result<Arn, String> {
     let parts: Vec<&str> = a.splitn(6, ':').collect();
+    let shown = partition.unwrap_or("<partition>");
     let example = if service == "kms" {
-        format!("arn:{partition}:kms:<region>:<account>:key/<key-id>")
+        format!("arn:{shown}:kms:<region>:<account>:key/<key-id>")
     } else {
-        format!("arn:{partition}:iam::<account>:policy/<name>")
+        format!("arn:{shown}:iam::<account>:policy/<name>")
     };
     let bad = || Err(format!("{a:?} is not a {service} ARN of the form {example}"));
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
         return bad();
     }
-    if parts[1] != partition {
-        return Err(format!(
-            "{a:?} is in partition {:?}, but the stack is in {partition:?}",
-            parts[1]
-        ));
+    match partition {
+        Some(p) if parts[1] != p => {
+            return Err(format!(
+                "{a:?} is in partition {:?}, but the stack is in {p:?}",
+                parts[1]
+            ));
+        }
+        None if parts[1].is_empty()
+            || !parts[1]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
+        {
+            return bad();
+        }
+        _ => {}
     }
     let region_ok = if service == "kms" {
         !parts[3].is_empty()
@@ -57,8 +75,26 @@ fn parse(a: &str, partition: &str, service: &str, resource_prefix: &str) -> Resu
 
 #[cfg(test)]
 mod tests {
+    use super::Arn;
     use crate::properties::test_support::*;
     use serde_json::json;
+
+    #[test]
+    fn an_iam_policy_arn_in_any_partition_needs_a_partition_that_looks_like_one() {
+        for a in [
+            "arn:aws:iam::123456789012:policy/b",
+            "arn:aws-us-gov:iam::123456789012:policy/path/b",
+        ] {
+            assert_eq!(Arn::iam_policy(a, None).map(|p| p.to_string()), Ok(a.to_owned()));
+        }
+        assert_eq!(
+            Arn::iam_policy("arn:aws-cn:iam::123456789012:policy/b", None).map(|p| p.partition().to_owned()),
+            Ok("aws-cn".to_owned())
+        );
+        for a in ["arn::iam::123456789012:policy/b", "arn:AWS:iam::123456789012:policy/b"] {
+            assert!(Arn::iam_policy(a, None).is_err(), "{a}");
+        }
+    }
 
     #[test]
     fn kms_key_arn_must_be_a_kms_key_in_the_stack_partition() {

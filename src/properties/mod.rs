@@ -99,7 +99,7 @@ impl ArchiveRoleSpec {
         let description = r.optional::<Description>("Description").or_none();
         let max_session_duration = r.optional::<MaxSessionDuration>("MaxSessionDuration").or_default();
         let permissions_boundary = r
-            .optional_with("PermissionsBoundary", |a| Arn::iam_policy(a, partition))
+            .optional_with("PermissionsBoundary", |a| Arn::iam_policy(a, Some(partition)))
             .or_none();
         let policy_name = r.optional::<PolicyName>("PolicyName").or_default();
         let tags = r.structured("Tags", Tag::parse_list);
