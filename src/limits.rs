@@ -61,7 +61,7 @@ impl Limits {
         let d = Limits::default();
         let limits = Limits {
             boundary_arn: setting(&get, BOUNDARY_VAR, d.boundary_arn, &mut errors, |v| {
-                Arn::iam_policy(v, None).map(Some)
+                Arn::iam_policy(v).map(Some)
             }),
             path_prefix: setting(&get, PATH_PREFIX_VAR, d.path_prefix, &mut errors, |v| v.parse()),
             trusted_account_ids: setting(&get, TRUSTED_ACCOUNTS_VAR, d.trusted_account_ids, &mut errors, list),

@@ -57,6 +57,7 @@ pub fn policy_size(doc: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::{Limits, TRUSTED_ACCOUNTS_VAR};
     use crate::properties::ArchiveRoleSpec;
 
     fn spec(extra: Value) -> ArchiveRoleSpec {
@@ -64,7 +65,8 @@ mod tests {
         for (k, v) in extra.as_object().expect("object") {
             p[k] = v.clone();
         }
-        ArchiveRoleSpec::parse(&p, "aws").expect("valid")
+        let trusting = |v: &str| (v == TRUSTED_ACCOUNTS_VAR).then(|| "406095609952,123456789012".to_owned());
+        ArchiveRoleSpec::parse(&p, "aws", &Limits::from_vars(trusting).expect("limits")).expect("valid")
     }
 
     #[test]

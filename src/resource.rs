@@ -7,6 +7,7 @@
 
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{Iam, IamError, IamErrorKind, IamSession, RoleRef};
+use crate::limits::{DEFAULT_PATH_PREFIX, Limits};
 use crate::plan::{ActualRole, DesiredRole, Owner, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
 use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName, role_name_hint};
@@ -61,7 +62,7 @@ fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
         .partition()
         .ok_or_else(|| ArchiveRoleError::NoPartition(req.stack_id.clone()))?
         .to_owned();
-    let spec = ArchiveRoleSpec::parse(&req.properties, &partition)?;
+    let spec = ArchiveRoleSpec::parse(&req.properties, &partition, &Limits::default())?;
     // Cannot be exceeded with valid properties today (about 4,600 characters at most); kept as the guard for
     // the day the policy grows.
     let size = policy_size(&permissions_policy(
@@ -189,7 +190,7 @@ impl ArchiveRole {
     ) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
         let (spec, partition) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
         let name = wanted_name(req, &spec);
-        let d = DesiredRole::new(&spec, name.clone(), &partition, &owner(req));
+        let d = DesiredRole::new(&spec, name.clone(), &partition, &owner(req), &Limits::default());
         ensure(iam, &d, &owner(req), None).await.map_err(|e| (e, Some(name)))
     }
 
@@ -209,7 +210,7 @@ impl ArchiveRole {
                 None => (wanted, None),
             }
         };
-        let d = DesiredRole::new(&spec, name, &partition, &owner);
+        let d = DesiredRole::new(&spec, name, &partition, &owner, &Limits::default());
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (see create_fresh; at the deadline, see `abandoned`), and a failed Update keeps
         // the old id: no orphan either way.
@@ -293,7 +294,11 @@ pub fn failed_create_role_name(req: &Request) -> String {
     role_name_hint(&req.properties)
         .map(|n| n.to_string())
         .unwrap_or_else(|| {
-            let path = req.properties.get("Path").and_then(|p| p.as_str()).unwrap_or("/");
+            let path = req
+                .properties
+                .get("Path")
+                .and_then(|p| p.as_str())
+                .unwrap_or(DEFAULT_PATH_PREFIX);
             generated_role_name(&req.stack_id, &req.logical_resource_id, path)
         })
 }

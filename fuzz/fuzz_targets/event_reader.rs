@@ -5,6 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use logzio_role::cfn::response::{Answer, MAX_BODY, Status};
 use logzio_role::cfn::{Failure, Reading, RequestType, Success, answer, read_raw_event};
+use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::properties::ArchiveRoleSpec;
 use logzio_role::resource::failed_create_role_name;
@@ -67,12 +68,12 @@ fuzz_target!(|data: &[u8]| {
             let name = failed_create_role_name(&request);
             assert!(!name.is_empty() && name.len() <= 64, "role name {name:?}");
             if request.request_type != RequestType::Delete {
-                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition) {
+                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition, &Limits::default()) {
                     let owner = Owner {
                         stack_id: request.stack_id.clone(),
                         logical_id: request.logical_resource_id.clone(),
                     };
-                    let desired = DesiredRole::new(&spec, name.clone(), partition, &owner);
+                    let desired = DesiredRole::new(&spec, name.clone(), partition, &owner, &Limits::default());
                     assert_eq!(plan(&desired, None).len(), 2);
                 }
             }

@@ -1,5 +1,6 @@
 //! `BucketName`: an S3 bucket name that follows S3's naming rules, so it can never widen an ARN.
 
+use crate::limits::Limits;
 use std::str::FromStr;
 
 /// An S3 bucket name that follows S3's naming rules, so it can never widen an ARN (`*`, `?`, `/`).
@@ -60,10 +61,42 @@ impl FromStr for BucketName {
     }
 }
 
+impl BucketName {
+    /// The bucket if the deployment allows it (`LOGZIO_ALLOWED_BUCKETS`).
+    pub fn allowed_by(self, limits: &Limits) -> Result<Self, String> {
+        if limits.allows_bucket(&self.0) {
+            return Ok(self);
+        }
+        let allowed: Vec<String> = limits.allowed_buckets.iter().map(ToString::to_string).collect();
+        Err(format!(
+            "{:?} is not among the buckets this deployment allows ({}; template parameter AllowedBucketNames)",
+            self.0,
+            allowed.join(", ")
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::limits::ALLOWED_BUCKETS_VAR;
     use crate::properties::test_support::*;
     use serde_json::json;
+
+    #[test]
+    fn bucket_name_must_be_one_the_deployment_allows() {
+        let l = limits(&[(ALLOWED_BUCKETS_VAR, "acme-*")]);
+        let e = parse_with(&with("BucketName", json!("other-logs")), &l).expect_err("not allowed");
+        assert_eq!(
+            e.to_string(),
+            "invalid properties (1 error): BucketName: \"other-logs\" is not among the buckets this deployment \
+             allows (acme-*; template parameter AllowedBucketNames)"
+        );
+        // The S3 naming rules come first: a name they refuse is not compared with the patterns.
+        let e = parse_with(&with("BucketName", json!("acme-*")), &l).expect_err("wildcard");
+        assert!(e.to_string().contains("widen"), "{e}");
+        let s = parse_with(&with("BucketName", json!("acme-logs")), &l).expect("allowed");
+        assert_eq!(s.bucket.as_str(), "acme-logs");
+    }
 
     #[test]
     fn bucket_name_is_required() {

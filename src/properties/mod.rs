@@ -12,7 +12,11 @@
 //! - one file per newtype (or per family of them), each with its parse, its rule and a test per rule:
 //!   `bucket` ([`BucketName`]), `external_id` ([`ExternalId`]), `key_prefix` ([`KeyPrefix`]), `account`
 //!   ([`AccountId`]), `arn` ([`Arn`]), `iam_names` ([`RoleName`], [`PolicyName`]), `role_path` ([`RolePath`]),
-//!   `role_settings` ([`Description`], [`MaxSessionDuration`]), `tags` ([`Tag`]).
+//!   `role_settings` ([`Description`], [`MaxSessionDuration`]), `service_timeout` ([`ServiceTimeout`]), `tags`
+//!   ([`Tag`]).
+//!
+//! Some rules depend on what the deployment allows ([`Limits`]): the default and the allowed `Path`, the trusted
+//! `LogzioAccountId`s, the allowed buckets. The newtypes own those rules too; the limits only carry the values.
 
 /// `as_str` and `Display` for a newtype over a `String`.
 macro_rules! text_newtype {
@@ -39,6 +43,7 @@ mod key_prefix;
 mod reader;
 mod role_path;
 mod role_settings;
+mod service_timeout;
 mod tags;
 #[cfg(test)]
 mod test_support;
@@ -52,8 +57,10 @@ pub use key_prefix::KeyPrefix;
 pub use reader::{PropertyError, PropertyErrors};
 pub use role_path::RolePath;
 pub use role_settings::{Description, MaxSessionDuration};
+pub use service_timeout::{MIN_SERVICE_TIMEOUT_SECS, ServiceTimeout};
 pub use tags::Tag;
 
+use crate::limits::Limits;
 use reader::{Reader, scalar_text};
 use serde_json::Value;
 
@@ -65,6 +72,9 @@ pub const DEFAULT_POLICY_NAME: &str = "LogzioArchiveAccess";
 pub const OWNERSHIP_TAG_PREFIX: &str = "logzio-role:";
 /// IAM allows 50 tags on a role; two of them are our ownership tags.
 pub const MAX_USER_TAGS: usize = 48;
+/// Why `PermissionsBoundary` is refused: the stack author must not choose the boundary that constrains them.
+pub const PERMISSIONS_BOUNDARY_GONE: &str = "no longer a property: the deployment attaches its own permissions \
+     boundary to every role (template parameter RequiredPermissionsBoundaryArn); remove it";
 
 /// The validated properties of one `Custom::LogzioRole`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,45 +88,50 @@ pub struct ArchiveRoleSpec {
     pub path: RolePath,
     pub description: Option<Description>,
     pub max_session_duration: MaxSessionDuration,
-    pub permissions_boundary: Option<Arn>,
     pub policy_name: PolicyName,
     pub tags: Vec<Tag>,
+    /// Checked (it must outlast Lambda's redelivery), not used.
+    pub service_timeout: Option<ServiceTimeout>,
 }
 
 impl ArchiveRoleSpec {
-    /// Parses `ResourceProperties` for a stack in `partition` (`aws`, `aws-cn`, `aws-us-gov`, …).
-    pub fn parse(properties: &Value, partition: &str) -> Result<Self, PropertyErrors> {
+    /// Parses `ResourceProperties` for a stack in `partition` (`aws`, `aws-cn`, `aws-us-gov`, …), held to what
+    /// the deployment allows.
+    pub fn parse(properties: &Value, partition: &str, limits: &Limits) -> Result<Self, PropertyErrors> {
         let mut r = Reader::new(properties)?;
         r.ignore("ServiceToken");
-        r.ignore("ServiceTimeout");
-        let bucket = r.required::<BucketName>("BucketName");
+        let bucket = r.required_with("BucketName", |b| b.parse::<BucketName>()?.allowed_by(limits));
         let external_id = r.required::<ExternalId>("ExternalId");
         let key_prefix = r.optional::<KeyPrefix>("KeyPrefix").or_default();
         let kms_key_arn = r.optional_with("KmsKeyArn", |a| Arn::kms_key(a, partition)).or_none();
-        let logzio_account_id = r.optional::<AccountId>("LogzioAccountId").or(AccountId::logzio());
+        let logzio_account_id = r
+            .optional_with("LogzioAccountId", |a| a.parse::<AccountId>()?.trusted_by(limits))
+            .or_none();
         let role_name = r.optional::<RoleName>("RoleName").or_none();
-        let path = r.optional::<RolePath>("Path").or_default();
+        let path = r
+            .optional_with("Path", |p| p.parse::<RolePath>()?.under(&limits.path_prefix))
+            .or(limits.path_prefix.clone());
         let description = r.optional::<Description>("Description").or_none();
         let max_session_duration = r.optional::<MaxSessionDuration>("MaxSessionDuration").or_default();
-        let permissions_boundary = r
-            .optional_with("PermissionsBoundary", |a| Arn::iam_policy(a, Some(partition)))
-            .or_none();
+        r.refuse("PermissionsBoundary", PERMISSIONS_BOUNDARY_GONE);
         let policy_name = r.optional::<PolicyName>("PolicyName").or_default();
         let tags = r.structured("Tags", Tag::parse_list);
+        let service_timeout = r.optional::<ServiceTimeout>("ServiceTimeout").or_none();
         r.finish(|| {
             Some(ArchiveRoleSpec {
                 bucket: bucket?,
                 external_id: external_id?,
                 key_prefix: key_prefix?,
                 kms_key_arn: kms_key_arn?,
-                logzio_account_id: logzio_account_id?,
+                // Absent: the first trusted account (a Limits that trusts none is a bug, reported as such).
+                logzio_account_id: logzio_account_id?.or_else(|| limits.trusted_account_ids.first().cloned())?,
                 role_name: role_name?,
                 path: path?,
                 description: description?,
                 max_session_duration: max_session_duration?,
-                permissions_boundary: permissions_boundary?,
                 policy_name: policy_name?,
                 tags: tags?,
+                service_timeout: service_timeout?,
             })
         })
     }
@@ -143,6 +158,7 @@ pub fn role_name_hint(properties: &Value) -> Option<RoleName> {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::limits::{PATH_PREFIX_VAR, TRUSTED_ACCOUNTS_VAR};
     use serde_json::json;
 
     #[test]
@@ -152,7 +168,7 @@ mod tests {
         assert_eq!(s.external_id.expose(), "logzio:aws:extid:abc123");
         assert_eq!(s.key_prefix.as_str(), "");
         assert_eq!(s.logzio_account_id.as_str(), "406095609952");
-        assert_eq!(s.path.as_str(), "/");
+        assert_eq!(s.path.as_str(), "/logzio/");
         assert_eq!(s.max_session_duration.seconds(), 3600);
         assert_eq!(s.policy_name.as_str(), "LogzioArchiveAccess");
         assert_eq!(s.role_name, None);
@@ -178,8 +194,33 @@ mod tests {
     }
 
     #[test]
-    fn service_token_and_service_timeout_are_accepted_and_ignored() {
-        accepts("ServiceTimeout", json!("300"));
+    fn service_token_is_accepted_and_ignored() {
+        for token in [
+            json!("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            json!(["any"]),
+        ] {
+            accepts("ServiceToken", token);
+        }
+    }
+
+    #[test]
+    fn permissions_boundary_is_no_longer_a_property() {
+        assert_eq!(
+            rejects("PermissionsBoundary", json!("arn:aws:iam::123456789012:policy/b")),
+            "invalid properties (1 error): PermissionsBoundary: no longer a property: the deployment attaches its \
+             own permissions boundary to every role (template parameter RequiredPermissionsBoundaryArn); remove it"
+        );
+    }
+
+    #[test]
+    fn the_deployments_limits_shape_the_defaults() {
+        let l = limits(&[
+            (TRUSTED_ACCOUNTS_VAR, "111122223333,406095609952"),
+            (PATH_PREFIX_VAR, "/acme/"),
+        ]);
+        let s = parse_with(&base(), &l).expect("valid");
+        assert_eq!(s.logzio_account_id.as_str(), "111122223333");
+        assert_eq!(s.path.as_str(), "/acme/");
     }
 
     #[test]

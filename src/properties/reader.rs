@@ -217,6 +217,13 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A property that is known but may not be set: its presence is the error `rule`.
+    pub fn refuse(&mut self, name: &'static str, rule: &str) {
+        if self.raw(name).is_some() {
+            self.error(name, rule.to_owned());
+        }
+    }
+
     /// A property that is known and not ours to read (CloudFormation's `ServiceToken`).
     pub fn ignore(&mut self, name: &'static str) {
         self.known.push(name);
@@ -267,12 +274,13 @@ mod tests {
     }
 
     /// Reads `Name` (required) and `Size` (optional, default 0) the way `ArchiveRoleSpec::parse` reads its
-    /// properties, with `ServiceToken` ignored.
+    /// properties, with `ServiceToken` ignored and `Old` refused.
     fn read(p: Value) -> Result<(String, u32), PropertyErrors> {
         let mut r = Reader::new(&p)?;
         r.ignore("ServiceToken");
         let name = r.required_with("Name", |s| Ok(s.to_owned()));
         let size = r.optional::<Size>("Size").or_default();
+        r.refuse("Old", "no longer a property");
         r.finish(|| Some((name?, size?.0)))
     }
 
@@ -299,10 +307,21 @@ mod tests {
 
     #[test]
     fn null_counts_as_absent() {
-        assert_eq!(read(json!({"Name": "a", "Size": null})), Ok(("a".into(), 0)));
+        assert_eq!(
+            read(json!({"Name": "a", "Size": null, "Old": null})),
+            Ok(("a".into(), 0))
+        );
         assert_eq!(
             errors(json!({"Name": null})).to_string(),
             "invalid properties (1 error): Name: is required"
+        );
+    }
+
+    #[test]
+    fn a_refused_property_is_named_when_present() {
+        assert_eq!(
+            errors(json!({"Name": "a", "Old": "x"})).to_string(),
+            "invalid properties (1 error): Old: no longer a property"
         );
     }
 

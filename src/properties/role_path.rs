@@ -28,6 +28,21 @@ impl FromStr for RolePath {
     }
 }
 
+impl RolePath {
+    /// The path if it is under the deployment's prefix (`LOGZIO_ROLE_PATH_PREFIX`): equal to it or below it.
+    pub fn under(self, prefix: &RolePath) -> Result<Self, String> {
+        // Both end with '/', so a prefix match is a match of whole segments.
+        if self.0.starts_with(&prefix.0) {
+            Ok(self)
+        } else {
+            Err(format!(
+                "must be under {prefix} (the deployment's ManagedRolePathPrefix), got {:?}",
+                self.0
+            ))
+        }
+    }
+}
+
 impl Default for RolePath {
     /// `/`, IAM's root path.
     fn default() -> Self {
@@ -37,8 +52,24 @@ impl Default for RolePath {
 
 #[cfg(test)]
 mod tests {
+    use crate::limits::PATH_PREFIX_VAR;
     use crate::properties::test_support::*;
     use serde_json::json;
+
+    #[test]
+    fn path_must_be_under_the_deployments_prefix() {
+        assert_eq!(
+            rejects("Path", json!("/other/")),
+            "invalid properties (1 error): Path: must be under /logzio/ (the deployment's ManagedRolePathPrefix), \
+             got \"/other/\""
+        );
+        rejects("Path", json!("/"));
+        rejects("Path", json!("/logzioarchive/"));
+        assert_eq!(accepts("Path", json!("/logzio/")).path.as_str(), "/logzio/");
+        let l = limits(&[(PATH_PREFIX_VAR, "/")]);
+        let s = parse_with(&with("Path", json!("/other/")), &l).expect("under /");
+        assert_eq!(s.path.as_str(), "/other/");
+    }
 
     #[test]
     fn path_is_slash_delimited_printable_ascii_up_to_512() {

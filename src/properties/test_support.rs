@@ -2,6 +2,7 @@
 //! shows that the broken rule is reported under its property's name.
 
 use super::{ArchiveRoleSpec, PropertyErrors};
+use crate::limits::Limits;
 use serde_json::{Value, json};
 
 /// The smallest valid properties.
@@ -17,9 +18,20 @@ pub fn with(key: &str, v: Value) -> Value {
     b
 }
 
-/// Parses for a stack in `aws`.
+/// Parses for a stack in `aws` with the default limits.
 pub fn parse(p: &Value) -> Result<ArchiveRoleSpec, PropertyErrors> {
-    ArchiveRoleSpec::parse(p, "aws")
+    parse_with(p, &Limits::default())
+}
+
+/// Parses for a stack in `aws` held to `limits`.
+pub fn parse_with(p: &Value, limits: &Limits) -> Result<ArchiveRoleSpec, PropertyErrors> {
+    ArchiveRoleSpec::parse(p, "aws", limits)
+}
+
+/// The limits these variables set (the others unset).
+pub fn limits(vars: &[(&str, &str)]) -> Limits {
+    Limits::from_vars(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn errors(p: Value) -> PropertyErrors {
