@@ -58,8 +58,16 @@ pub struct DesiredRole {
 }
 
 impl DesiredRole {
-    /// The role `spec` describes, named `name`, in `partition`, carrying the deployment's boundary.
-    pub fn new(spec: &ArchiveRoleSpec, name: String, partition: &str, owner: &Owner, limits: &Limits) -> Self {
+    /// The role `spec` describes, named `name`, in `partition`, for a bucket in `account` (the stack's), carrying
+    /// the deployment's boundary.
+    pub fn new(
+        spec: &ArchiveRoleSpec,
+        name: String,
+        partition: &str,
+        account: &str,
+        owner: &Owner,
+        limits: &Limits,
+    ) -> Self {
         let tags = spec
             .tags
             .iter()
@@ -75,7 +83,13 @@ impl DesiredRole {
             permissions_boundary: limits.boundary_arn.as_ref().map(ToString::to_string),
             tags,
             policy_name: spec.policy_name.to_string(),
-            policy: policy::permissions_policy(partition, &spec.bucket, &spec.key_prefix, spec.kms_key_arn.as_ref()),
+            policy: policy::permissions_policy(
+                partition,
+                account,
+                &spec.bucket,
+                &spec.key_prefix,
+                spec.kms_key_arn.as_ref(),
+            ),
         }
     }
 }
@@ -269,7 +283,7 @@ mod tests {
             p[k] = v.clone();
         }
         let spec = ArchiveRoleSpec::parse(&p, "aws", limits).expect("valid");
-        DesiredRole::new(&spec, "role".into(), "aws", &owner(), limits)
+        DesiredRole::new(&spec, "role".into(), "aws", "123456789012", &owner(), limits)
     }
 
     /// The limits of a deployment that attaches the boundary `arn:aws:iam::123456789012:policy/b`.

@@ -9,7 +9,7 @@ use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{Iam, IamError, IamErrorKind, IamSession, RoleRef};
 use crate::limits::{DEFAULT_PATH_PREFIX, Limits};
 use crate::plan::{ActualRole, DesiredRole, Owner, generated_role_name, plan};
-use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
+use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size, stack_account};
 use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName, role_name_hint};
 use std::collections::BTreeMap;
 
@@ -56,17 +56,21 @@ fn owner(req: &Request) -> Owner {
     }
 }
 
-/// The validated spec and the stack's partition: every check that needs no IAM call.
-fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
+/// The validated spec, the stack's partition and account: every check that needs no IAM call.
+fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String, String), ArchiveRoleError> {
     let partition = req
         .partition()
         .ok_or_else(|| ArchiveRoleError::NoPartition(req.stack_id.clone()))?
         .to_owned();
+    let account = stack_account(&req.stack_id)
+        .ok_or_else(|| ArchiveRoleError::NoPartition(req.stack_id.clone()))?
+        .to_owned();
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition, &Limits::default())?;
-    // Cannot be exceeded with valid properties today (about 4,600 characters at most); kept as the guard for
+    // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.
     let size = policy_size(&permissions_policy(
         &partition,
+        &account,
         &spec.bucket,
         &spec.key_prefix,
         spec.kms_key_arn.as_ref(),
@@ -74,7 +78,7 @@ fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
     if size > INLINE_POLICY_LIMIT {
         return Err(ArchiveRoleError::PolicyTooLarge(size));
     }
-    Ok((spec, partition))
+    Ok((spec, partition, account))
 }
 
 /// The role name the properties ask for: `RoleName`, or the generated name for the `Path`.
@@ -188,14 +192,21 @@ impl ArchiveRole {
         req: &Request,
         iam: &mut IamSession<'_>,
     ) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
-        let (spec, partition) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
+        let (spec, partition, account) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
         let name = wanted_name(req, &spec);
-        let d = DesiredRole::new(&spec, name.clone(), &partition, &owner(req), &Limits::default());
+        let d = DesiredRole::new(
+            &spec,
+            name.clone(),
+            &partition,
+            &account,
+            &owner(req),
+            &Limits::default(),
+        );
         ensure(iam, &d, &owner(req), None).await.map_err(|e| (e, Some(name)))
     }
 
     async fn update_inner(&self, req: &Request, iam: &mut IamSession<'_>) -> Result<RoleRef, ArchiveRoleError> {
-        let (spec, partition) = parse(req)?;
+        let (spec, partition, account) = parse(req)?;
         let owner = owner(req);
         let current = req.physical_resource_id.clone().unwrap_or_default();
         let wanted = wanted_name(req, &spec);
@@ -210,7 +221,7 @@ impl ArchiveRole {
                 None => (wanted, None),
             }
         };
-        let d = DesiredRole::new(&spec, name, &partition, &owner, &Limits::default());
+        let d = DesiredRole::new(&spec, name, &partition, &account, &owner, &Limits::default());
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (see create_fresh; at the deadline, see `abandoned`), and a failed Update keeps
         // the old id: no orphan either way.
@@ -273,7 +284,7 @@ impl CustomResource for ArchiveRole {
         if req.request_type != RequestType::Update || !req.journal.entries().iter().any(|a| a == "CreateRole") {
             return;
         }
-        let Ok((spec, _)) = parse(req) else { return };
+        let Ok((spec, _, _)) = parse(req) else { return };
         let name = wanted_name(req, &spec);
         if Some(&name) == req.physical_resource_id.as_ref() {
             return; // the current role, recreated after an out-of-band delete: keep it

@@ -101,7 +101,7 @@ proptest! {
         };
         prop_assert_eq!(spec.bucket.as_str(), bucket.as_str());
         let prefix = spec.key_prefix.as_str().to_owned();
-        let policy = permissions_policy("aws", &spec.bucket, &spec.key_prefix, None);
+        let policy = permissions_policy("aws", "123456789012", &spec.bucket, &spec.key_prefix, None);
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
         for (actions, resource) in statements(&policy) {
             if resource == "*" {

@@ -73,7 +73,14 @@ fuzz_target!(|data: &[u8]| {
                         stack_id: request.stack_id.clone(),
                         logical_id: request.logical_resource_id.clone(),
                     };
-                    let desired = DesiredRole::new(&spec, name.clone(), partition, &owner, &Limits::default());
+                    let desired = DesiredRole::new(
+                        &spec,
+                        name.clone(),
+                        partition,
+                        "123456789012",
+                        &owner,
+                        &Limits::default(),
+                    );
                     assert_eq!(plan(&desired, None).len(), 2);
                 }
             }

@@ -10,7 +10,7 @@ pub struct AccountId(String);
 text_newtype!(AccountId);
 
 /// True for exactly 12 ASCII digits.
-pub(crate) fn is_account_id(a: &str) -> bool {
+pub fn is_account_id(a: &str) -> bool {
     a.len() == 12 && a.chars().all(|c| c.is_ascii_digit())
 }
 

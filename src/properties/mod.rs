@@ -48,7 +48,7 @@ mod tags;
 #[cfg(test)]
 mod test_support;
 
-pub use account::AccountId;
+pub use account::{AccountId, is_account_id};
 pub use arn::Arn;
 pub use bucket::BucketName;
 pub use external_id::ExternalId;
