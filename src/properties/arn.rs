@@ -55,8 +55,13 @@ fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str)
         }
         _ => {}
     }
+    // A region name (`us-east-1`), not any text: control characters there would be escaped six-fold in the
+    // policy document and push it past IAM's size limit under the wrong property's name.
     let region_ok = if service == "kms" {
         !parts[3].is_empty()
+            && parts[3]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     } else {
         parts[3].is_empty()
     };
@@ -78,6 +83,14 @@ mod tests {
     use super::Arn;
     use crate::properties::test_support::*;
     use serde_json::json;
+
+    #[test]
+    fn kms_key_arn_region_is_a_region_name() {
+        rejects("KmsKeyArn", json!("arn:aws:kms:us east 1:123456789012:key/k"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:\u{1}\u{1}:123456789012:key/k"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:US-EAST-1:123456789012:key/k"));
+        accepts("KmsKeyArn", json!("arn:aws:kms:us-gov-west-1:123456789012:key/k"));
+    }
 
     #[test]
     fn an_iam_policy_arn_in_any_partition_needs_a_partition_that_looks_like_one() {
