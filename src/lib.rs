@@ -4,11 +4,13 @@
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
 //! - [`resource`]: create / update / delete of the archive role.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
+//! - [`limits`]: what the deployment allows (from the environment), which the properties are held to.
 //! - [`iam`]: the IAM port, its one adapter to `aws-sdk-iam`, and the typed record of an invocation's calls.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
 pub mod cfn;
 pub mod iam;
+pub mod limits;
 pub mod plan;
 pub mod policy;
 pub mod properties;
@@ -77,5 +79,10 @@ pub async fn parts()
         .await;
     let iam = iam::sdk::SdkIam::new(aws_sdk_iam::Client::new(&config));
     let sender = cfn::sender::ResponseSender::with_tls(roots.rustls_config()?)?;
-    Ok((resource::ArchiveRole::new(iam), sender))
+    let limits = limits::Limits::from_env();
+    if let Err(e) = &limits {
+        // Every Create and Update is answered FAILED with this; the function still starts and answers.
+        tracing::error!(error = %e, "invalid deployment settings");
+    }
+    Ok((resource::ArchiveRole::new(iam, limits), sender))
 }

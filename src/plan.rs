@@ -4,6 +4,7 @@
 //! already as desired, so a no-op Update makes no write. Also here: the ownership tags that mark a role as ours,
 //! and the deterministic generated role name. Nothing here talks to IAM.
 
+use crate::limits::Limits;
 use crate::policy;
 use crate::properties::{ArchiveRoleSpec, OWNERSHIP_TAG_PREFIX, Tag};
 use serde_json::Value;
@@ -57,7 +58,16 @@ pub struct DesiredRole {
 }
 
 impl DesiredRole {
-    pub fn new(spec: &ArchiveRoleSpec, name: String, partition: &str, owner: &Owner) -> Self {
+    /// The role `spec` describes, named `name`, in `partition`, for a bucket in `account` (the stack's), carrying
+    /// the deployment's boundary.
+    pub fn new(
+        spec: &ArchiveRoleSpec,
+        name: String,
+        partition: &str,
+        account: &str,
+        owner: &Owner,
+        limits: &Limits,
+    ) -> Self {
         let tags = spec
             .tags
             .iter()
@@ -69,11 +79,17 @@ impl DesiredRole {
             path: spec.path.to_string(),
             trust_policy: policy::trust_policy(partition, &spec.logzio_account_id, &spec.external_id),
             description: spec.description_or_default(),
-            max_session_duration: spec.max_session_duration,
-            permissions_boundary: spec.permissions_boundary.as_ref().map(ToString::to_string),
+            max_session_duration: spec.max_session_duration.seconds(),
+            permissions_boundary: limits.boundary_arn.as_ref().map(ToString::to_string),
             tags,
             policy_name: spec.policy_name.to_string(),
-            policy: policy::permissions_policy(partition, &spec.bucket, &spec.key_prefix, spec.kms_key_arn.as_ref()),
+            policy: policy::permissions_policy(
+                partition,
+                account,
+                &spec.bucket,
+                &spec.key_prefix,
+                spec.kms_key_arn.as_ref(),
+            ),
         }
     }
 }
@@ -262,12 +278,22 @@ mod tests {
     }
 
     fn desired(extra: Value) -> DesiredRole {
+        desired_with(extra, &Limits::default())
+    }
+
+    fn desired_with(extra: Value, limits: &Limits) -> DesiredRole {
         let mut p = json!({"BucketName": "my-archive", "ExternalId": "logzio:aws:extid:abc123"});
         for (k, v) in extra.as_object().expect("object") {
             p[k] = v.clone();
         }
-        let spec = ArchiveRoleSpec::parse(&p, "aws").expect("valid");
-        DesiredRole::new(&spec, "role".into(), "aws", &owner())
+        let spec = ArchiveRoleSpec::parse(&p, "aws", limits).expect("valid");
+        DesiredRole::new(&spec, "role".into(), "aws", "123456789012", &owner(), limits)
+    }
+
+    /// The limits of a deployment that attaches the boundary `arn:aws:iam::123456789012:policy/b`.
+    fn bounded() -> Limits {
+        Limits::from_vars(|v| (v == crate::limits::BOUNDARY_VAR).then(|| "arn:aws:iam::123456789012:policy/b".into()))
+            .expect("valid")
     }
 
     /// What IAM holds after creating `d` and putting its policy.
@@ -299,9 +325,7 @@ mod tests {
 
     #[test]
     fn role_as_desired_means_no_writes() {
-        let d = desired(
-            json!({"Tags": [{"Key": "team", "Value": "obs"}], "PermissionsBoundary": "arn:aws:iam::123456789012:policy/b"}),
-        );
+        let d = desired_with(json!({"Tags": [{"Key": "team", "Value": "obs"}]}), &bounded());
         assert!(plan(&d, Some(&actual_of(&d))).is_empty());
     }
 
@@ -349,8 +373,7 @@ mod tests {
     #[test]
     fn a_boundary_is_never_planned_only_compared() {
         let plain = desired(json!({}));
-        let mut bounded = plain.clone();
-        bounded.permissions_boundary = Some("arn:aws:iam::123456789012:policy/b".into());
+        let bounded = desired_with(json!({}), &bounded());
         assert!(plan(&bounded, Some(&actual_of(&plain))).is_empty());
         assert!(boundary_differs(&bounded, &actual_of(&plain)));
         assert!(boundary_differs(&plain, &actual_of(&bounded)));

@@ -1,10 +1,11 @@
 //! The two policy documents of an archive role, as pure functions of validated properties.
 //!
 //! The trust policy lets Logz.io's account assume the role when it presents the external id; the permissions
-//! policy grants exactly what Logz.io's archiver needs on one bucket (or one key prefix of it). ARNs use three
-//! colons (`arn:aws:s3:::bucket`): the two-colon form in Logz.io's console guide matches nothing. No I/O here.
+//! policy grants exactly what Logz.io's archiver needs on one bucket (or one key prefix of it), in the stack's
+//! own account, and the KMS key only through S3 for that bucket. ARNs use three colons (`arn:aws:s3:::bucket`):
+//! the two-colon form in Logz.io's console guide matches nothing. No I/O here.
 
-use crate::properties::{AccountId, Arn, BucketName, ExternalId, KeyPrefix};
+use crate::properties::{AccountId, Arn, BucketName, ExternalId, KeyPrefix, is_account_id};
 use serde_json::{Value, json};
 
 /// IAM's limit on the inline policies of one role, in characters without whitespace.
@@ -25,28 +26,72 @@ pub fn trust_policy(partition: &str, logzio_account: &AccountId, external_id: &E
 
 /// The permissions policy: list the account's buckets, list and locate this bucket, read/write/delete objects
 /// under the prefix, and with an SSE-KMS key, encrypt and decrypt with that key only.
-pub fn permissions_policy(partition: &str, bucket: &BucketName, prefix: &KeyPrefix, kms_key: Option<&Arn>) -> Value {
+///
+/// The bucket and object statements hold only for a bucket owned by `account_id` (the stack's account): S3
+/// bucket names are global, so a bucket of that name in another account (deleted here and re-created there, or
+/// never ours) is out of reach. The key may be used only by S3 (`kms:ViaService`) and only for this bucket and
+/// prefix (the `aws:s3:arn` encryption context S3 sends: the object's ARN, or the bucket's with S3 Bucket Keys).
+pub fn permissions_policy(
+    partition: &str,
+    account_id: &str,
+    bucket: &BucketName,
+    prefix: &KeyPrefix,
+    kms_key: Option<&Arn>,
+) -> Value {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let objects_arn = format!("{bucket_arn}/{prefix}*");
+    let in_account = json!({"StringEquals": {"aws:ResourceAccount": account_id}});
     let mut statements = vec![
-        json!({"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}),
+        json!({"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}),
         json!({
+            "Sid": "Bucket",
             "Effect": "Allow",
             "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": format!("arn:{partition}:s3:::{bucket}")
+            "Resource": bucket_arn,
+            "Condition": in_account
         }),
         json!({
+            "Sid": "Objects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            "Resource": format!("arn:{partition}:s3:::{bucket}/{prefix}*")
+            "Resource": objects_arn,
+            "Condition": in_account
         }),
     ];
     if let Some(key) = kms_key {
         statements.push(json!({
+            "Sid": "Kms",
             "Effect": "Allow",
             "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-            "Resource": key.as_str()
+            "Resource": key.as_str(),
+            "Condition": {"StringLike": {
+                "kms:ViaService": format!("s3.*.{}", dns_suffix(partition)),
+                "kms:EncryptionContext:aws:s3:arn": [bucket_arn, objects_arn]
+            }}
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The DNS suffix of service endpoints in `partition`, as `kms:ViaService` names them (`s3.<region>.<suffix>`).
+fn dns_suffix(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
+/// The account of a stack, from its StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`); the
+/// account the role's bucket must belong to.
+pub fn stack_account(stack_id: &str) -> Option<&str> {
+    match stack_id.splitn(6, ':').collect::<Vec<_>>()[..] {
+        ["arn", p, "cloudformation", region, account, resource]
+            if !p.is_empty() && !region.is_empty() && is_account_id(account) && resource.starts_with("stack/") =>
+        {
+            Some(account)
+        }
+        _ => None,
+    }
 }
 
 /// The size IAM counts against [`INLINE_POLICY_LIMIT`]: the document's characters, whitespace excluded.
@@ -57,6 +102,7 @@ pub fn policy_size(doc: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::{Limits, TRUSTED_ACCOUNTS_VAR};
     use crate::properties::ArchiveRoleSpec;
 
     fn spec(extra: Value) -> ArchiveRoleSpec {
@@ -64,7 +110,8 @@ mod tests {
         for (k, v) in extra.as_object().expect("object") {
             p[k] = v.clone();
         }
-        ArchiveRoleSpec::parse(&p, "aws").expect("valid")
+        let trusting = |v: &str| (v == TRUSTED_ACCOUNTS_VAR).then(|| "406095609952,123456789012".to_owned());
+        ArchiveRoleSpec::parse(&p, "aws", &Limits::from_vars(trusting).expect("limits")).expect("valid")
     }
 
     #[test]
@@ -93,12 +140,16 @@ mod tests {
     #[test]
     fn permissions_policy_golden_whole_bucket() {
         let s = spec(json!({}));
-        let doc = permissions_policy("aws", &s.bucket, &s.key_prefix, None);
+        let doc = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, None);
         let golden: Value = serde_json::from_str(
             r#"{"Version":"2012-10-17","Statement":[
-                {"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"},
-                {"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":"arn:aws:s3:::my-archive"},
-                {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::my-archive/*"}]}"#,
+                {"Sid":"ListBuckets","Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"},
+                {"Sid":"Bucket","Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],
+                 "Resource":"arn:aws:s3:::my-archive",
+                 "Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}}},
+                {"Sid":"Objects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],
+                 "Resource":"arn:aws:s3:::my-archive/*",
+                 "Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}}}]}"#,
         )
         .expect("golden json");
         assert_eq!(doc, golden);
@@ -108,21 +159,90 @@ mod tests {
     fn permissions_policy_golden_prefix_and_kms() {
         let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let s = spec(json!({"KeyPrefix": "logzio/", "KmsKeyArn": key}));
-        let doc = permissions_policy("aws", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
+        let doc = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
         assert_eq!(doc["Statement"][2]["Resource"], "arn:aws:s3:::my-archive/logzio/*");
         assert_eq!(
             doc["Statement"][3],
-            json!({"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":key})
+            json!({"Sid":"Kms","Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":key,
+                   "Condition":{"StringLike":{
+                       "kms:ViaService":"s3.*.amazonaws.com",
+                       "kms:EncryptionContext:aws:s3:arn":["arn:aws:s3:::my-archive","arn:aws:s3:::my-archive/logzio/*"]}}})
         );
         assert_eq!(doc["Statement"].as_array().map(Vec::len), Some(4));
     }
 
     #[test]
+    fn s3_statements_hold_only_for_a_bucket_in_the_given_account() {
+        let s = spec(json!({"KmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/k"}));
+        let doc = permissions_policy("aws", "210987654321", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
+        for i in [1, 2] {
+            assert_eq!(
+                doc["Statement"][i]["Condition"],
+                json!({"StringEquals": {"aws:ResourceAccount": "210987654321"}})
+            );
+        }
+        // Listing the account's buckets and the key (bound to S3 instead) carry no account condition.
+        assert!(doc["Statement"][0].get("Condition").is_none());
+        assert!(doc["Statement"][3]["Condition"].get("StringEquals").is_none());
+    }
+
+    #[test]
+    fn kms_is_through_s3_of_the_stacks_partition() {
+        let s = spec(json!({}));
+        let key = Arn::kms_key("arn:aws-cn:kms:cn-north-1:123456789012:key/k", "aws-cn").expect("key");
+        let doc = permissions_policy("aws-cn", "123456789012", &s.bucket, &s.key_prefix, Some(&key));
+        let condition = &doc["Statement"][3]["Condition"]["StringLike"];
+        assert_eq!(condition["kms:ViaService"], "s3.*.amazonaws.com.cn");
+        assert_eq!(
+            condition["kms:EncryptionContext:aws:s3:arn"],
+            json!(["arn:aws-cn:s3:::my-archive", "arn:aws-cn:s3:::my-archive/*"])
+        );
+    }
+
+    #[test]
+    fn the_largest_valid_policy_fits_iams_limit() {
+        // Every field at its longest, in characters JSON escapes to two (the size IAM counts is the escaped text).
+        let key = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/".to_owned();
+        let key = format!("{key}{}", "\"".repeat(2048 - key.len()));
+        let p = json!({"BucketName": "b".repeat(63), "ExternalId": "logzio:aws:extid:abc123",
+                       "KeyPrefix": "\"".repeat(1024), "KmsKeyArn": key});
+        let s = ArchiveRoleSpec::parse(&p, "aws-us-gov", &Limits::default()).expect("valid");
+        let size = policy_size(&permissions_policy(
+            "aws-us-gov",
+            "123456789012",
+            &s.bucket,
+            &s.key_prefix,
+            s.kms_key_arn.as_ref(),
+        ));
+        assert!(size <= INLINE_POLICY_LIMIT, "{size}");
+        assert!(size > 9_000, "{size}: not the worst case any more?");
+    }
+
+    #[test]
     fn s3_arns_have_three_colons_not_the_guides_two() {
         let s = spec(json!({}));
-        let text = permissions_policy("aws", &s.bucket, &s.key_prefix, None).to_string();
+        let text = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, None).to_string();
         assert!(text.contains("arn:aws:s3:::my-archive"));
         assert!(!text.contains("arn:aws:s3::my-archive"));
+    }
+
+    #[test]
+    fn stack_account_comes_from_the_stack_id() {
+        let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
+        assert_eq!(stack_account(id), Some("123456789012"));
+        assert_eq!(
+            stack_account("arn:aws-cn:cloudformation:cn-north-1:210987654321:stack/s/id"),
+            Some("210987654321")
+        );
+        for bad in [
+            "not-an-arn",
+            "arn:aws:cloudformation:us-east-1:12345678901:stack/s/id",
+            "arn:aws:cloudformation:us-east-1::stack/s/id",
+            "arn:aws:iam::123456789012:stack/s/id",
+            "arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/id",
+        ] {
+            assert_eq!(stack_account(bad), None, "{bad}");
+        }
     }
 
     #[test]

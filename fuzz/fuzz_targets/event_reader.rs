@@ -3,11 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logzio_role::cfn::response::{Answer, MAX_BODY, Status};
+use logzio_role::cfn::answer::{Answer, MAX_BODY, Status};
 use logzio_role::cfn::{Failure, Reading, RequestType, Success, answer, read_raw_event};
+use logzio_role::limits::{DEFAULT_PATH_PREFIX, Limits};
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::properties::ArchiveRoleSpec;
-use logzio_role::resource::failed_create_role_name;
+use logzio_role::resource::target::failed_create_role_name;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -64,15 +65,27 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(Some(url), expected_url);
             // What the resource does before its first IAM call is pure: run it.
             let partition = request.partition().unwrap_or("aws");
-            let name = failed_create_role_name(&request);
+            let name = failed_create_role_name(
+                &request.properties,
+                &request.stack_id,
+                &request.logical_resource_id,
+                DEFAULT_PATH_PREFIX,
+            );
             assert!(!name.is_empty() && name.len() <= 64, "role name {name:?}");
             if request.request_type != RequestType::Delete {
-                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition) {
+                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition, &Limits::default()) {
                     let owner = Owner {
                         stack_id: request.stack_id.clone(),
                         logical_id: request.logical_resource_id.clone(),
                     };
-                    let desired = DesiredRole::new(&spec, name.clone(), partition, &owner);
+                    let desired = DesiredRole::new(
+                        &spec,
+                        name.clone(),
+                        partition,
+                        "123456789012",
+                        &owner,
+                        &Limits::default(),
+                    );
                     assert_eq!(plan(&desired, None).len(), 2);
                 }
             }

@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::policy::{permissions_policy, policy_size};
 use logzio_role::properties::{ArchiveRoleSpec, role_name_hint};
@@ -14,9 +15,15 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = role_name_hint(&props);
     for partition in ["aws", "aws-cn"] {
-        match ArchiveRoleSpec::parse(&props, partition) {
+        match ArchiveRoleSpec::parse(&props, partition, &Limits::default()) {
             Ok(spec) => {
-                let policy = permissions_policy(partition, &spec.bucket, &spec.key_prefix, spec.kms_key_arn.as_ref());
+                let policy = permissions_policy(
+                    partition,
+                    "123456789012",
+                    &spec.bucket,
+                    &spec.key_prefix,
+                    spec.kms_key_arn.as_ref(),
+                );
                 let bucket_arn = format!("arn:{partition}:s3:::{}", spec.bucket);
                 for st in policy["Statement"].as_array().expect("statements") {
                     let resource = st["Resource"].as_str().expect("one resource");
@@ -35,7 +42,8 @@ fuzz_target!(|data: &[u8]| {
                     stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/id".into(),
                     logical_id: "Role".into(),
                 };
-                let desired = DesiredRole::new(&spec, "r".into(), partition, &owner);
+                let desired =
+                    DesiredRole::new(&spec, "r".into(), partition, "123456789012", &owner, &Limits::default());
                 assert_eq!(plan(&desired, None).len(), 2);
             }
             Err(errors) => {

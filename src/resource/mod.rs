@@ -12,6 +12,7 @@ mod tests;
 
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
+use crate::limits::{Limits, LimitsError};
 use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
 use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName};
@@ -20,8 +21,6 @@ use target::{failed_create_role_name, made_by, policy_name_hint, update_target};
 
 /// How many times a Delete sweeps a role whose DeleteRole keeps meeting new attachments.
 pub const DELETE_ROUNDS: u32 = 3;
-/// The role path when `Path` is not given.
-pub const DEFAULT_PATH: &str = "/";
 
 /// Why an operation on the archive role failed; the Display text is the Reason CloudFormation shows.
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +29,18 @@ pub enum ArchiveRoleError {
     Properties(#[from] PropertyErrors),
     #[error(transparent)]
     Iam(#[from] IamError),
-    #[error("StackId {0:?} is not a CloudFormation stack ARN, so the partition for the role's ARNs is unknown")]
+    #[error(
+        "StackId {0:?} is not a CloudFormation stack ARN, so the partition and account for the role's ARNs are \
+         unknown"
+    )]
     NoPartition(String),
+    #[error(
+        "StackId: the stack is in account {stack}, but this function serves only its own account {function}; \
+         deploy the handler in the stack's account"
+    )]
+    OtherAccount { stack: String, function: String },
+    #[error("the function's deployment settings are invalid, so it makes no role: {0}")]
+    Deployment(LimitsError),
     #[error(
         "RoleName: role {0} already exists and is not managed by this resource (it lacks the ownership tags \
          logzio-role:stack-id/logical-id of this stack and logical id); it was left untouched: choose another \
@@ -62,15 +71,25 @@ pub enum ArchiveRoleError {
     PolicyTooLarge(usize),
 }
 
-/// The archive-role resource: the IAM port, lent to every event.
+/// The archive-role resource: the IAM port and the deployment's limits, lent to every event.
 #[derive(Debug, Clone)]
 pub struct ArchiveRole<P> {
     iam: P,
+    /// Invalid settings are kept as the error, so that every Create and Update is answered FAILED saying so
+    /// (a function that failed to start would answer nothing, and the stack would wait an hour).
+    limits: Result<Limits, LimitsError>,
 }
 
 impl<P: IamPort> ArchiveRole<P> {
-    pub fn new(iam: P) -> Self {
-        ArchiveRole { iam }
+    pub fn new(iam: P, limits: Result<Limits, LimitsError>) -> Self {
+        ArchiveRole { iam, limits }
+    }
+
+    /// The path a role gets when `Path` is not given (also when the settings are invalid: nothing is made then).
+    fn default_path(&self) -> &str {
+        self.limits
+            .as_ref()
+            .map_or(crate::limits::DEFAULT_PATH_PREFIX, |l| l.path_prefix.as_str())
     }
 }
 
@@ -81,17 +100,35 @@ fn owner(req: &Request) -> Owner {
     }
 }
 
-/// The validated spec and the stack's partition: every check that needs no IAM call.
-fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
-    let partition = req
-        .partition()
-        .ok_or_else(|| ArchiveRoleError::NoPartition(req.stack_id.clone()))?
-        .to_owned();
-    let spec = ArchiveRoleSpec::parse(&req.properties, &partition)?;
-    // Cannot be exceeded with valid properties today (about 4,600 characters at most); kept as the guard for
+/// What a Create or Update knows before its first IAM call: the validated spec, the stack's partition and
+/// account, and the deployment's limits. Every refusal that needs no IAM call happens here.
+struct Parsed<'a> {
+    spec: ArchiveRoleSpec,
+    partition: String,
+    account: String,
+    limits: &'a Limits,
+}
+
+fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<Parsed<'a>, ArchiveRoleError> {
+    let limits = limits.as_ref().map_err(|e| ArchiveRoleError::Deployment(e.clone()))?;
+    let no_arn = || ArchiveRoleError::NoPartition(req.stack_id.clone());
+    let partition = req.partition().ok_or_else(no_arn)?.to_owned();
+    let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
+    // A forged event may name another account's stack: the function serves only its own account.
+    if let Some(function) = req.function_account()
+        && function != account
+    {
+        return Err(ArchiveRoleError::OtherAccount {
+            stack: account,
+            function: function.to_owned(),
+        });
+    }
+    let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
+    // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.
     let size = policy_size(&permissions_policy(
         &partition,
+        &account,
         &spec.bucket,
         &spec.key_prefix,
         spec.kms_key_arn.as_ref(),
@@ -99,7 +136,18 @@ fn parse(req: &Request) -> Result<(ArchiveRoleSpec, String), ArchiveRoleError> {
     if size > INLINE_POLICY_LIMIT {
         return Err(ArchiveRoleError::PolicyTooLarge(size));
     }
-    Ok((spec, partition))
+    Ok(Parsed {
+        spec,
+        partition,
+        account,
+        limits,
+    })
+}
+
+impl Parsed<'_> {
+    fn desired(&self, name: String, owner: &Owner) -> DesiredRole {
+        DesiredRole::new(&self.spec, name, &self.partition, &self.account, owner, self.limits)
+    }
 }
 
 fn success(role: RoleRef) -> Success {
@@ -272,13 +320,13 @@ async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Result<(), Archi
 impl<P: IamPort> ArchiveRole<P> {
     async fn create_role(&self, req: &Request, log: &CallLog) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
         let iam = Session::new(&self.iam, log);
-        let (spec, partition) = parse(req).map_err(|e| (e, self.create_failure_id(req)))?;
-        let owner = owner(req);
+        let parsed = parse(req, &self.limits).map_err(|e| (e, self.create_failure_id(req)))?;
+        let (spec, owner) = (&parsed.spec, owner(req));
         let name = match &spec.role_name {
             Some(n) => n.to_string(),
             None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
-        let d = DesiredRole::new(&spec, name.clone(), &partition, &owner);
+        let d = parsed.desired(name.clone(), &owner);
         // CreateRole first: a fresh Create (the common, cold case) costs exactly its two writes; a role that
         // already exists is refused by IAM, changing nothing, before we look at it.
         create_fresh(&iam, &d, &owner).await.map_err(|e| (e, Some(name)))
@@ -286,8 +334,8 @@ impl<P: IamPort> ArchiveRole<P> {
 
     async fn update_role(&self, req: &Request, log: &CallLog) -> Result<RoleRef, ArchiveRoleError> {
         let iam = Session::new(&self.iam, log);
-        let (spec, partition) = parse(req)?;
-        let owner = owner(req);
+        let parsed = parse(req, &self.limits)?;
+        let (spec, owner) = (&parsed.spec, owner(req));
         let current = req.physical_resource_id.as_deref().unwrap_or_default();
         // Read first: a no-op Update makes no write, whether RoleName is set or generated.
         let (name, existing) = match &spec.role_name {
@@ -307,7 +355,7 @@ impl<P: IamPort> ArchiveRole<P> {
                 (name, existing)
             }
         };
-        let d = DesiredRole::new(&spec, name, &partition, &owner);
+        let d = parsed.desired(name, &owner);
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (create_fresh; at the deadline, undo_after_deadline), and a failed Update keeps
         // the old id: no orphan either way.
@@ -364,7 +412,7 @@ impl<P: IamPort> CustomResource for ArchiveRole<P> {
             &req.properties,
             &req.stack_id,
             &req.logical_resource_id,
-            DEFAULT_PATH,
+            self.default_path(),
         ))
     }
 

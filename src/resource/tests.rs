@@ -5,6 +5,7 @@
 use super::*;
 use crate::iam::fake::{FakeIam, FakeRole};
 use crate::iam::{CallLog, CallState};
+use crate::limits::{Limits, LimitsError};
 use crate::plan::{LOGICAL_ID_TAG, STACK_TAG};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -47,7 +48,7 @@ impl World {
     fn new() -> World {
         let iam = FakeIam::default();
         World {
-            resource: ArchiveRole::new(iam.clone()),
+            resource: ArchiveRole::new(iam.clone(), Ok(Limits::default())),
             iam,
         }
     }
@@ -99,7 +100,7 @@ impl World {
 fn ours(name: &str, created: SystemTime) -> FakeRole {
     let mut role = FakeRole::default();
     role.role.name = name.into();
-    role.role.path = DEFAULT_PATH.into();
+    role.role.path = crate::limits::DEFAULT_PATH_PREFIX.into();
     role.role.role_id = format!("AROA{name}");
     role.role.created = Some(created);
     role.role.tags.insert(STACK_TAG.into(), STACK.into());
@@ -145,7 +146,7 @@ async fn a_create_over_a_role_that_is_not_ours_fails_and_writes_nothing() {
     let w = World::new();
     let mut foreign = FakeRole::default();
     foreign.role.name = "ProdAdmin".into();
-    foreign.role.path = "/".into();
+    foreign.role.path = "/logzio/".into();
     w.iam.insert(foreign, SystemTime::now() - HOUR);
     let before = w.iam.role("ProdAdmin").expect("there").role;
     let (result, log) = w.create(props(json!({"RoleName": "ProdAdmin"}))).await;
@@ -215,10 +216,10 @@ async fn a_new_role_name_is_a_replacement_read_then_made() {
 async fn a_new_path_without_role_name_moves_to_the_generated_role_for_it() {
     let w = World::new();
     let old = w.created(props(json!({}))).await;
-    let (result, log) = w.update(&old, props(json!({"Path": "/logzio/"}))).await;
+    let (result, log) = w.update(&old, props(json!({"Path": "/logzio/new/"}))).await;
     let new = result.expect("replaced").physical_resource_id;
     assert_ne!(new, old);
-    assert_eq!(new, generated_role_name(STACK, "ArchiveRole", "/logzio/"));
+    assert_eq!(new, generated_role_name(STACK, "ArchiveRole", "/logzio/new/"));
     assert_eq!(log.actions(), ["GetRole", "GetRole", "CreateRole", "PutRolePolicy"]);
 }
 
@@ -399,4 +400,115 @@ async fn the_undo_does_nothing_after_a_create_or_without_create_role() {
         "GetRole,ListRolePolicies,GetRolePolicy,PutRolePolicy:in-flight"
     );
     assert!(w.iam.role(&name).is_some());
+}
+
+/// A Create under `limits`, as the function in `function_account` received it: (result, calls).
+async fn create_under(
+    limits: Result<Limits, LimitsError>,
+    function_account: &str,
+    properties: Value,
+) -> (Result<Success, Failure>, CallLog) {
+    let resource = ArchiveRole::new(FakeIam::default(), limits);
+    let mut req = request(RequestType::Create, properties, None);
+    req.function_arn = Some(format!(
+        "arn:aws:lambda:us-east-1:{function_account}:function:logzio-role"
+    ));
+    let log = CallLog::default();
+    (resource.create(&req, &log).await, log)
+}
+
+fn limits(vars: &[(&str, &str)]) -> Limits {
+    Limits::from_vars(|v| vars.iter().find(|(k, _)| *k == v).map(|(_, x)| (*x).to_owned())).expect("valid")
+}
+
+#[tokio::test]
+async fn a_logzio_account_the_deployment_does_not_trust_is_refused_before_any_iam_call() {
+    let (result, log) = create_under(
+        Ok(Limits::default()),
+        "123456789012",
+        props(json!({"LogzioAccountId": "111122223333"})),
+    )
+    .await;
+    assert!(
+        reason(&result).contains("LogzioAccountId: 111122223333 is not an account this deployment trusts"),
+        "{result:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_iam_call() {
+    let only_acme = limits(&[("LOGZIO_ALLOWED_BUCKETS", "acme-*")]);
+    let (result, log) = create_under(
+        Ok(only_acme.clone()),
+        "123456789012",
+        props(json!({"BucketName": "other-logs"})),
+    )
+    .await;
+    assert!(
+        reason(&result).contains(r#"BucketName: "other-logs" is not among the buckets this deployment allows"#),
+        "{result:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    let (result, _) = create_under(Ok(only_acme), "123456789012", props(json!({}))).await;
+    assert!(result.is_ok(), "acme-logs is allowed: {result:?}");
+}
+
+#[tokio::test]
+async fn a_stack_of_another_account_is_refused_before_any_iam_call() {
+    let (result, log) = create_under(Ok(Limits::default()), "999988887777", props(json!({}))).await;
+    assert_eq!(
+        reason(&result),
+        "StackId: the stack is in account 123456789012, but this function serves only its own account \
+         999988887777; deploy the handler in the stack's account"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn a_path_outside_the_deployments_prefix_is_refused_before_any_iam_call() {
+    let (result, log) = create_under(Ok(Limits::default()), "123456789012", props(json!({"Path": "/admin/"}))).await;
+    assert!(
+        reason(&result).contains(r#"Path: must be under /logzio/"#),
+        "{result:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn invalid_deployment_settings_fail_every_create_saying_so_but_not_a_delete() {
+    let bad = Limits::from_vars(|v| (v == "LOGZIO_TRUSTED_ACCOUNT_IDS").then(|| "1".to_owned()));
+    let (result, log) = create_under(bad.clone(), "123456789012", props(json!({}))).await;
+    assert!(
+        reason(&result).starts_with("the function's deployment settings are invalid"),
+        "{result:?}"
+    );
+    assert!(reason(&result).contains("LOGZIO_TRUSTED_ACCOUNT_IDS"), "{result:?}");
+    assert!(log.calls().is_empty(), "{log}");
+    let resource = ArchiveRole::new(FakeIam::default(), bad);
+    let log = CallLog::default();
+    let req = request(
+        RequestType::Delete,
+        props(json!({})),
+        Some("logs-archive-ArchiveRole-X"),
+    );
+    assert!(resource.delete(&req, &log).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_role_is_created_with_the_deployments_boundary() {
+    let boundary = "arn:aws:iam::123456789012:policy/LogzioArchiveBoundary";
+    let resource = ArchiveRole::new(
+        FakeIam::default(),
+        Ok(limits(&[("LOGZIO_ROLE_BOUNDARY_ARN", boundary)])),
+    );
+    let log = CallLog::default();
+    let name = resource
+        .create(&request(RequestType::Create, props(json!({})), None), &log)
+        .await
+        .expect("created")
+        .physical_resource_id;
+    let role = resource.iam.role(&name).expect("role").role;
+    assert_eq!(role.permissions_boundary.as_deref(), Some(boundary));
+    assert_eq!(role.path, "/logzio/");
 }

@@ -2,6 +2,7 @@
 //! IAM holds afterwards.
 
 use crate::support::{World, event, tags};
+use logzio_role::limits::Limits;
 use serde_json::{Value, json};
 
 const STACK: &str =
@@ -83,7 +84,7 @@ async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
     assert_eq!(a["Data"]["RoleName"], json!(name));
     assert_eq!(
         a["Data"]["Arn"],
-        json!(format!("arn:aws:iam::{}:role/{name}", w.account))
+        json!(format!("arn:aws:iam::{}:role/logzio/{name}", w.account))
     );
     assert!(a["Data"]["RoleId"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(
@@ -100,7 +101,7 @@ async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
             "Principal": {"AWS": "arn:aws:iam::406095609952:root"}, "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": "logzio:aws:extid:example1234"}}}]})
     );
-    assert_eq!(role.path(), "/");
+    assert_eq!(role.path(), "/logzio/", "the deployment's path prefix");
     assert_eq!(role.max_session_duration(), Some(3600));
     assert!(role.description().expect("description").contains("acme-logzio-archive"));
     assert_eq!(
@@ -115,34 +116,47 @@ async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
     assert_eq!(
         policy,
         json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
-            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": "arn:aws:s3:::acme-logzio-archive"},
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::acme-logzio-archive/*"}]})
+            {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+            {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+             "Resource": "arn:aws:s3:::acme-logzio-archive",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}},
+            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": "arn:aws:s3:::acme-logzio-archive/*",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}}]}),
+        "the bucket bound to the stack's account (moto accepts the document IAM would)"
     );
 }
 
 #[tokio::test]
-async fn create_with_every_property_set() {
-    let w = World::new();
-    let boundary_arn = w.managed_policy("Boundary").await;
+async fn create_with_every_property_set_under_a_deployment_with_a_boundary() {
+    let boundary_arn = "arn:aws:iam::123456789012:policy/LogzioArchiveBoundary";
+    let limits = Limits::from_vars(|v| match v {
+        "LOGZIO_ROLE_BOUNDARY_ARN" => Some(boundary_arn.into()),
+        "LOGZIO_TRUSTED_ACCOUNT_IDS" => Some("406095609952,111122223333".into()),
+        "LOGZIO_ALLOWED_BUCKETS" => Some("acme-*".into()),
+        _ => None,
+    })
+    .expect("valid settings");
+    let w = World::with_limits(limits);
     let kms = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     let a = w
         .answer(create(
-            json!({"RoleName": "LogzioArchive", "Path": "/logzio/", "KeyPrefix": "logs/",
+            json!({"RoleName": "LogzioArchive", "Path": "/logzio/archive/", "KeyPrefix": "logs/",
             "KmsKeyArn": kms, "LogzioAccountId": 111122223333u64, "Description": "Logz.io archive",
-            "MaxSessionDuration": 7200, "PermissionsBoundary": boundary_arn, "PolicyName": "Archive",
+            "MaxSessionDuration": 7200, "PolicyName": "Archive",
             "Tags": [{"Key": "team", "Value": "obs"}], "ServiceTimeout": "300"}),
         ))
         .await;
     assert_success(&a);
     assert_eq!(id(&a), "LogzioArchive");
     let role = w.role("LogzioArchive").await.expect("role");
-    assert_eq!(role.path(), "/logzio/");
+    assert_eq!(role.path(), "/logzio/archive/");
     assert_eq!(role.description(), Some("Logz.io archive"));
     assert_eq!(role.max_session_duration(), Some(7200));
     assert_eq!(
         role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
-        Some(boundary_arn.as_str())
+        Some(boundary_arn),
+        "CreateRole sends the deployment's boundary"
     );
     assert!(tags(&role).contains(&("team".into(), "obs".into())));
     let trust = logzio_role::iam::decode_policy(role.assume_role_policy_document().expect("trust"));
@@ -269,21 +283,25 @@ async fn new_role_name_replaces_the_role_and_rollback_returns_to_the_old_one() {
 async fn new_path_without_role_name_replaces_the_role_with_a_new_generated_name() {
     let w = World::new();
     let first = id(&w.answer(create(json!({}))).await);
-    let u = w.answer(update(&first, &json!({}), json!({"Path": "/logzio/"}))).await;
+    let u = w
+        .answer(update(&first, &json!({}), json!({"Path": "/logzio/new/"})))
+        .await;
     assert_success(&u);
     let second = id(&u);
     assert_ne!(first, second);
-    assert_eq!(w.role(&second).await.expect("new role").path(), "/logzio/");
+    assert_eq!(w.role(&second).await.expect("new role").path(), "/logzio/new/");
     assert_eq!(
         w.role(&first)
             .await
             .expect("old role kept for CloudFormation's Delete")
             .path(),
-        "/"
+        "/logzio/"
     );
 
     // Rollback to the old path lands on the old role again, not on a third one.
-    let r = w.answer(update(&second, &json!({"Path": "/logzio/"}), json!({}))).await;
+    let r = w
+        .answer(update(&second, &json!({"Path": "/logzio/new/"}), json!({})))
+        .await;
     assert_eq!(id(&r), first);
     assert!(writes(&r).is_empty());
 }
@@ -311,12 +329,12 @@ async fn path_change_with_a_fixed_role_name_fails_and_names_path() {
         .answer(update(
             "Fixed",
             &json!({"RoleName": "Fixed"}),
-            json!({"RoleName": "Fixed", "Path": "/x/"}),
+            json!({"RoleName": "Fixed", "Path": "/logzio/x/"}),
         ))
         .await;
     assert_failed(&u, "Path:");
     assert_eq!(id(&u), "Fixed");
-    assert_eq!(w.role("Fixed").await.expect("role").path(), "/");
+    assert_eq!(w.role("Fixed").await.expect("role").path(), "/logzio/");
 }
 
 #[tokio::test]
@@ -709,16 +727,20 @@ async fn a_path_change_after_the_role_was_deleted_out_of_band_can_be_reverted() 
     let w = World::new();
     let first = id(&w.answer(create(json!({}))).await);
     w.delete_out_of_band(&first).await;
-    let u = w.answer(update(&first, &json!({}), json!({"Path": "/logzio/"}))).await;
+    let u = w
+        .answer(update(&first, &json!({}), json!({"Path": "/logzio/new/"})))
+        .await;
     assert_success(&u);
     let second = id(&u);
     assert_ne!(second, first, "a new path is a new role, even when the old one is gone");
-    assert_eq!(w.role(&second).await.expect("role").path(), "/logzio/");
+    assert_eq!(w.role(&second).await.expect("role").path(), "/logzio/new/");
     // Revert (or roll back) to the old path: lands on the old name again, recreated.
-    let r = w.answer(update(&second, &json!({"Path": "/logzio/"}), json!({}))).await;
+    let r = w
+        .answer(update(&second, &json!({"Path": "/logzio/new/"}), json!({})))
+        .await;
     assert_success(&r);
     assert_eq!(id(&r), first);
-    assert_eq!(w.role(&first).await.expect("role").path(), "/");
+    assert_eq!(w.role(&first).await.expect("role").path(), "/logzio/");
 }
 
 #[tokio::test]
@@ -741,7 +763,7 @@ async fn the_sample_events_run_in_order_as_cloudformation_sends_them() {
     assert_success(&r);
     let replacement = id(&r);
     assert_ne!(replacement, name);
-    assert_eq!(w.role(&replacement).await.expect("new role").path(), "/logzio/");
+    assert_eq!(w.role(&replacement).await.expect("new role").path(), "/logzio/archive/");
 
     // CloudFormation's cleanup deletes the old role.
     assert_eq!(event("delete.json")["PhysicalResourceId"], json!(name));

@@ -3,6 +3,7 @@
 //! and every answer fits CloudFormation's 4096-byte limit with its ids intact.
 
 use logzio_role::cfn::answer::{Answer, MAX_BODY, Status};
+use logzio_role::limits::Limits;
 use logzio_role::policy::permissions_policy;
 use logzio_role::properties::ArchiveRoleSpec;
 use proptest::prelude::*;
@@ -95,12 +96,12 @@ proptest! {
         if let Some(p) = &prefix {
             props["KeyPrefix"] = json!(p);
         }
-        let Ok(spec) = ArchiveRoleSpec::parse(&props, "aws") else {
+        let Ok(spec) = ArchiveRoleSpec::parse(&props, "aws", &Limits::default()) else {
             return Ok(()); // rejected: nothing is granted
         };
         prop_assert_eq!(spec.bucket.as_str(), bucket.as_str());
         let prefix = spec.key_prefix.as_str().to_owned();
-        let policy = permissions_policy("aws", &spec.bucket, &spec.key_prefix, None);
+        let policy = permissions_policy("aws", "123456789012", &spec.bucket, &spec.key_prefix, None);
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
         for (actions, resource) in statements(&policy) {
             if resource == "*" {

@@ -7,6 +7,7 @@ use aws_sdk_iam::error::BoxError;
 use logzio_role::cfn::sender::ResponseSender;
 use logzio_role::cfn::{Delivery, Handler};
 use logzio_role::iam::sdk::SdkIam;
+use logzio_role::limits::Limits;
 use logzio_role::resource::ArchiveRole;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -164,15 +165,24 @@ impl World {
         Self::with_endpoint(moto())
     }
 
+    /// A world whose handler runs under these deployment settings (the default: no boundary, `/logzio/`).
+    pub fn with_limits(limits: Limits) -> World {
+        Self::build(moto(), limits)
+    }
+
     /// A world whose handler talks to `endpoint` instead of moto (the test client still sees moto).
     pub fn with_endpoint(endpoint: &str) -> World {
+        Self::build(endpoint, Limits::default())
+    }
+
+    fn build(endpoint: &str, limits: Limits) -> World {
         let account = next_account();
         let fail: Faults = Arc::default();
         let hang: Faults = Arc::default();
         let handler_client = iam_client(endpoint, &account, fail.clone(), hang.clone());
         let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
         let handler = Handler::new(
-            ArchiveRole::new(SdkIam::new(handler_client)),
+            ArchiveRole::new(SdkIam::new(handler_client), Ok(limits)),
             ResponseSender::new().expect("http client"),
         )
         .with_answer_margin(Duration::from_millis(1000));

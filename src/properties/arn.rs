@@ -1,0 +1,120 @@
+//! `Arn`: an ARN of one kind of resource (a KMS key, an IAM managed policy), whole and without wildcards.
+
+use super::account::is_account_id;
+
+/// An ARN of one kind of resource: a KMS key (`KmsKeyArn`) or an IAM managed policy (the deployment's boundary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn(String);
+
+text_newtype!(Arn);
+
+impl Arn {
+    /// A KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<key-id>`) in `partition`.
+    pub fn kms_key(a: &str, partition: &str) -> Result<Arn, String> {
+        parse(a, Some(partition), "kms", "key/")
+    }
+
+    /// An IAM managed policy ARN (`arn:<partition>:iam::<account>:policy/<name>`) in any partition.
+    pub fn iam_policy(a: &str) -> Result<Arn, String> {
+        parse(a, None, "iam", "policy/")
+    }
+}
+
+/// Parses an ARN of `service` whose resource starts with `resource_prefix`, in `partition` if given (else in any
+/// partition that looks like one).
+fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str) -> Result<Arn, String> {
+    let parts: Vec<&str> = a.splitn(6, ':').collect();
+    let shown = partition.unwrap_or("<partition>");
+    let example = if service == "kms" {
+        format!("arn:{shown}:kms:<region>:<account>:key/<key-id>")
+    } else {
+        format!("arn:{shown}:iam::<account>:policy/<name>")
+    };
+    let article = if service.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let bad = || Err(format!("{a:?} is not {article} {service} ARN of the form {example}"));
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
+        return bad();
+    }
+    match partition {
+        Some(p) if parts[1] != p => {
+            return Err(format!(
+                "{a:?} is in partition {:?}, but the stack is in {p:?}",
+                parts[1]
+            ));
+        }
+        None if parts[1].is_empty()
+            || !parts[1]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
+        {
+            return bad();
+        }
+        _ => {}
+    }
+    // A region name (`us-east-1`), not any text: control characters there would be escaped six-fold in the
+    // policy document and push it past IAM's size limit under the wrong property's name.
+    let region_ok = if service == "kms" {
+        !parts[3].is_empty()
+            && parts[3]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    } else {
+        parts[3].is_empty()
+    };
+    if !region_ok || !is_account_id(parts[4]) || !parts[5].starts_with(resource_prefix) {
+        return bad();
+    }
+    let rest = &parts[5][resource_prefix.len()..];
+    if rest.is_empty() || rest.contains(['*', '?']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad();
+    }
+    if a.len() > 2048 {
+        return Err("must be at most 2048 characters".into());
+    }
+    Ok(Arn(a.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Arn;
+    use crate::properties::test_support::*;
+    use serde_json::json;
+
+    #[test]
+    fn kms_key_arn_region_is_a_region_name() {
+        rejects("KmsKeyArn", json!("arn:aws:kms:us east 1:123456789012:key/k"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:\u{1}\u{1}:123456789012:key/k"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:US-EAST-1:123456789012:key/k"));
+        accepts("KmsKeyArn", json!("arn:aws:kms:us-gov-west-1:123456789012:key/k"));
+    }
+
+    #[test]
+    fn an_iam_policy_arn_in_any_partition_needs_a_partition_that_looks_like_one() {
+        for a in [
+            "arn:aws:iam::123456789012:policy/b",
+            "arn:aws-us-gov:iam::123456789012:policy/path/b",
+        ] {
+            assert_eq!(Arn::iam_policy(a).map(|p| p.to_string()), Ok(a.to_owned()));
+        }
+        for a in ["arn::iam::123456789012:policy/b", "arn:AWS:iam::123456789012:policy/b"] {
+            assert!(Arn::iam_policy(a).is_err(), "{a}");
+        }
+    }
+
+    #[test]
+    fn kms_key_arn_must_be_a_kms_key_in_the_stack_partition() {
+        rejects("KmsKeyArn", json!("arn:aws:s3:::bucket"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:alias/x"));
+        rejects("KmsKeyArn", json!("arn:aws:kms:us-east-1:123456789012:key/*"));
+        let msg = rejects("KmsKeyArn", json!("arn:aws-cn:kms:cn-north-1:123456789012:key/abc"));
+        assert!(msg.contains("partition"), "{msg}");
+        accepts(
+            "KmsKeyArn",
+            json!("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        );
+    }
+}

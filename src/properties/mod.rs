@@ -1,0 +1,251 @@
+//! The resource's properties: raw CloudFormation `ResourceProperties` in, validated types out.
+//!
+//! Parse, don't validate: [`ArchiveRoleSpec::parse`] turns the untyped JSON object CloudFormation sends into
+//! newtypes that cannot hold an invalid value, and reports every broken rule at once, each naming the property
+//! and the rule. This module is pure: it knows nothing of IAM calls, the protocol, or the network.
+//!
+//! # Layout
+//!
+//! - this file: the constants, and [`ArchiveRoleSpec`], whose parse is one line per property;
+//! - `reader`: the error-collecting reader (scalar coercion, required / optional, unknown keys last) and
+//!   [`PropertyErrors`];
+//! - one file per newtype (or per family of them), each with its parse, its rule and a test per rule:
+//!   `bucket` ([`BucketName`]), `external_id` ([`ExternalId`]), `key_prefix` ([`KeyPrefix`]), `account`
+//!   ([`AccountId`]), `arn` ([`Arn`]), `iam_names` ([`RoleName`], [`PolicyName`]), `role_path` ([`RolePath`]),
+//!   `role_settings` ([`Description`], [`MaxSessionDuration`]), `service_timeout` ([`ServiceTimeout`]), `tags`
+//!   ([`Tag`]).
+//!
+//! Some rules depend on what the deployment allows ([`Limits`]): the default and the allowed `Path`, the trusted
+//! `LogzioAccountId`s, the allowed buckets. The newtypes own those rules too; the limits only carry the values.
+
+/// `as_str` and `Display` for a newtype over a `String`.
+macro_rules! text_newtype {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+mod account;
+mod arn;
+mod bucket;
+mod external_id;
+mod iam_names;
+mod key_prefix;
+mod reader;
+mod role_path;
+mod role_settings;
+mod service_timeout;
+mod tags;
+#[cfg(test)]
+mod test_support;
+
+pub use account::{AccountId, is_account_id};
+pub use arn::Arn;
+pub use bucket::BucketName;
+pub use external_id::ExternalId;
+pub use iam_names::{PolicyName, RoleName};
+pub use key_prefix::KeyPrefix;
+pub use reader::{PropertyError, PropertyErrors};
+pub use role_path::RolePath;
+pub use role_settings::{Description, MaxSessionDuration};
+pub use service_timeout::{MIN_SERVICE_TIMEOUT_SECS, ServiceTimeout};
+pub use tags::Tag;
+
+use crate::limits::Limits;
+use reader::{Reader, scalar_text};
+use serde_json::Value;
+
+/// Logz.io's AWS account, the one that assumes the role (from Logz.io's guide).
+pub const LOGZIO_ACCOUNT_ID: &str = "406095609952";
+/// The inline policy's name when `PolicyName` is not given.
+pub const DEFAULT_POLICY_NAME: &str = "LogzioArchiveAccess";
+/// Prefix of the tag keys that record which stack resource owns a role; users may not set them.
+pub const OWNERSHIP_TAG_PREFIX: &str = "logzio-role:";
+/// IAM allows 50 tags on a role; two of them are our ownership tags.
+pub const MAX_USER_TAGS: usize = 48;
+/// Why `PermissionsBoundary` is refused: the stack author must not choose the boundary that constrains them.
+pub const PERMISSIONS_BOUNDARY_GONE: &str = "no longer a property: the deployment attaches its own permissions \
+     boundary to every role (template parameter RequiredPermissionsBoundaryArn); remove it";
+
+/// The validated properties of one `Custom::LogzioRole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveRoleSpec {
+    pub bucket: BucketName,
+    pub external_id: ExternalId,
+    pub key_prefix: KeyPrefix,
+    pub kms_key_arn: Option<Arn>,
+    pub logzio_account_id: AccountId,
+    pub role_name: Option<RoleName>,
+    pub path: RolePath,
+    pub description: Option<Description>,
+    pub max_session_duration: MaxSessionDuration,
+    pub policy_name: PolicyName,
+    pub tags: Vec<Tag>,
+    /// Checked (it must outlast Lambda's redelivery), not used.
+    pub service_timeout: Option<ServiceTimeout>,
+}
+
+impl ArchiveRoleSpec {
+    /// Parses `ResourceProperties` for a stack in `partition` (`aws`, `aws-cn`, `aws-us-gov`, …), held to what
+    /// the deployment allows.
+    pub fn parse(properties: &Value, partition: &str, limits: &Limits) -> Result<Self, PropertyErrors> {
+        let mut r = Reader::new(properties)?;
+        r.ignore("ServiceToken");
+        let bucket = r.required_with("BucketName", |b| b.parse::<BucketName>()?.allowed_by(limits));
+        let external_id = r.required::<ExternalId>("ExternalId");
+        let key_prefix = r.optional::<KeyPrefix>("KeyPrefix").or_default();
+        let kms_key_arn = r.optional_with("KmsKeyArn", |a| Arn::kms_key(a, partition)).or_none();
+        let logzio_account_id = r
+            .optional_with("LogzioAccountId", |a| a.parse::<AccountId>()?.trusted_by(limits))
+            .or_none();
+        let role_name = r.optional::<RoleName>("RoleName").or_none();
+        let path = r
+            .optional_with("Path", |p| p.parse::<RolePath>()?.under(&limits.path_prefix))
+            .or(limits.path_prefix.clone());
+        let description = r.optional::<Description>("Description").or_none();
+        let max_session_duration = r.optional::<MaxSessionDuration>("MaxSessionDuration").or_default();
+        r.refuse("PermissionsBoundary", PERMISSIONS_BOUNDARY_GONE);
+        let policy_name = r.optional::<PolicyName>("PolicyName").or_default();
+        let tags = r.structured("Tags", Tag::parse_list);
+        let service_timeout = r.optional::<ServiceTimeout>("ServiceTimeout").or_none();
+        r.finish(|| {
+            Some(ArchiveRoleSpec {
+                bucket: bucket?,
+                external_id: external_id?,
+                key_prefix: key_prefix?,
+                kms_key_arn: kms_key_arn?,
+                // Absent: the first trusted account (a Limits that trusts none is a bug, reported as such).
+                logzio_account_id: logzio_account_id?.or_else(|| limits.trusted_account_ids.first().cloned())?,
+                role_name: role_name?,
+                path: path?,
+                description: description?,
+                max_session_duration: max_session_duration?,
+                policy_name: policy_name?,
+                tags: tags?,
+                service_timeout: service_timeout?,
+            })
+        })
+    }
+
+    /// The role description: the user's, or a sentence naming the bucket.
+    pub fn description_or_default(&self) -> String {
+        match &self.description {
+            Some(d) => d.to_string(),
+            None => format!(
+                "Lets Logz.io archive logs to the S3 bucket {} (managed by Custom::LogzioRole)",
+                self.bucket
+            ),
+        }
+    }
+}
+
+/// The `RoleName` property if it is present and a valid role name, without judging anything else.
+/// Used to name the role a failed Create may have left, so the rollback Delete finds it.
+pub fn role_name_hint(properties: &Value) -> Option<RoleName> {
+    RoleName::parse(&scalar_text(properties.get("RoleName")?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+    use crate::limits::{PATH_PREFIX_VAR, TRUSTED_ACCOUNTS_VAR};
+    use serde_json::json;
+
+    #[test]
+    fn minimal_properties_get_the_documented_defaults() {
+        let s = parse(&base()).expect("valid");
+        assert_eq!(s.bucket.as_str(), "my-archive");
+        assert_eq!(s.external_id.expose(), "logzio:aws:extid:abc123");
+        assert_eq!(s.key_prefix.as_str(), "");
+        assert_eq!(s.logzio_account_id.as_str(), "406095609952");
+        assert_eq!(s.path.as_str(), "/logzio/");
+        assert_eq!(s.max_session_duration.seconds(), 3600);
+        assert_eq!(s.policy_name.as_str(), "LogzioArchiveAccess");
+        assert_eq!(s.role_name, None);
+        assert!(s.tags.is_empty());
+        assert!(s.description_or_default().contains("my-archive"));
+    }
+
+    #[test]
+    fn unknown_property_is_named_with_a_hint() {
+        let mut p = base();
+        let b = p
+            .as_object_mut()
+            .expect("object")
+            .remove("BucketName")
+            .expect("present");
+        p["Bucketname"] = b;
+        let msg = errors(p).to_string();
+        assert!(
+            msg.contains("Bucketname: unknown property (did you mean BucketName?)"),
+            "{msg}"
+        );
+        assert!(msg.contains("BucketName: is required"), "{msg}");
+    }
+
+    #[test]
+    fn service_token_is_accepted_and_ignored() {
+        for token in [
+            json!("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            json!(["any"]),
+        ] {
+            accepts("ServiceToken", token);
+        }
+    }
+
+    #[test]
+    fn permissions_boundary_is_no_longer_a_property() {
+        assert_eq!(
+            rejects("PermissionsBoundary", json!("arn:aws:iam::123456789012:policy/b")),
+            "invalid properties (1 error): PermissionsBoundary: no longer a property: the deployment attaches its \
+             own permissions boundary to every role (template parameter RequiredPermissionsBoundaryArn); remove it"
+        );
+    }
+
+    #[test]
+    fn the_deployments_limits_shape_the_defaults() {
+        let l = limits(&[
+            (TRUSTED_ACCOUNTS_VAR, "111122223333,406095609952"),
+            (PATH_PREFIX_VAR, "/acme/"),
+        ]);
+        let s = parse_with(&base(), &l).expect("valid");
+        assert_eq!(s.logzio_account_id.as_str(), "111122223333");
+        assert_eq!(s.path.as_str(), "/acme/");
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_at_once() {
+        let e = errors(
+            json!({"BucketName": "Bad_Bucket", "ExternalId": "x", "MaxSessionDuration": "1",
+                              "Path": "nope", "RoleName": "a b"}),
+        );
+        for p in ["BucketName", "ExternalId", "MaxSessionDuration", "Path", "RoleName"] {
+            assert!(e.names(p), "{p} missing from {e}");
+        }
+        assert_eq!(e.0.len(), 5);
+    }
+
+    #[test]
+    fn role_name_hint_only_for_valid_names() {
+        assert_eq!(
+            role_name_hint(&json!({"RoleName": "Good"})).map(|r| r.to_string()),
+            Some("Good".into())
+        );
+        assert_eq!(role_name_hint(&json!({"RoleName": "b a d"})), None);
+        assert_eq!(
+            role_name_hint(&json!({"RoleName": 12345})).map(|r| r.to_string()),
+            Some("12345".into())
+        );
+        assert_eq!(role_name_hint(&json!({})), None);
+    }
+}

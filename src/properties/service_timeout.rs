@@ -1,0 +1,81 @@
+//! `ServiceTimeout`: how long CloudFormation waits for the answer, which must outlast Lambda's redelivery.
+
+use std::str::FromStr;
+
+/// The shortest `ServiceTimeout` accepted: Lambda may redeliver an event for up to 300 s
+/// (`MaximumEventAgeInSeconds` 240 + `Timeout` 60 in template.yaml).
+pub const MIN_SERVICE_TIMEOUT_SECS: u64 = 300;
+/// CloudFormation's own limit on `ServiceTimeout`.
+pub const MAX_SERVICE_TIMEOUT_SECS: u64 = 3600;
+
+/// CloudFormation's `ServiceTimeout` for this resource, in seconds: 300 to 3600. A shorter one would let
+/// CloudFormation stop waiting while Lambda may still redeliver a Create, which would then make a role nobody
+/// deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceTimeout(u64);
+
+impl ServiceTimeout {
+    pub fn seconds(self) -> u64 {
+        self.0
+    }
+}
+
+impl FromStr for ServiceTimeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let Ok(n) = s.trim().parse::<i64>() else {
+            return Err(format!(
+                "{s:?} is not a whole number of seconds ({MIN_SERVICE_TIMEOUT_SECS} to {MAX_SERVICE_TIMEOUT_SECS})"
+            ));
+        };
+        match u64::try_from(n) {
+            Ok(n) if n > MAX_SERVICE_TIMEOUT_SECS => Err(format!(
+                "must be at most {MAX_SERVICE_TIMEOUT_SECS} seconds (CloudFormation's limit), got {n}"
+            )),
+            Ok(n) if n >= MIN_SERVICE_TIMEOUT_SECS => Ok(ServiceTimeout(n)),
+            _ => Err(format!(
+                "must be at least {MIN_SERVICE_TIMEOUT_SECS} seconds: Lambda may redeliver an event for up to 300 s \
+                 (MaximumEventAgeInSeconds 240 + Timeout 60 in template.yaml), and a Create redelivered after \
+                 CloudFormation stopped waiting would make a role nobody deletes"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::properties::test_support::*;
+    use serde_json::json;
+
+    #[test]
+    fn service_timeout_is_at_least_300_seconds() {
+        for short in [json!("299"), json!(60), json!("0"), json!("-5")] {
+            assert_eq!(
+                rejects("ServiceTimeout", short),
+                "invalid properties (1 error): ServiceTimeout: must be at least 300 seconds: Lambda may redeliver \
+                 an event for up to 300 s (MaximumEventAgeInSeconds 240 + Timeout 60 in template.yaml), and a \
+                 Create redelivered after CloudFormation stopped waiting would make a role nobody deletes"
+            );
+        }
+        let s = accepts("ServiceTimeout", json!("300"));
+        assert_eq!(s.service_timeout.map(|t| t.seconds()), Some(300));
+    }
+
+    #[test]
+    fn service_timeout_is_at_most_3600_seconds() {
+        let msg = rejects("ServiceTimeout", json!("3601"));
+        assert!(
+            msg.ends_with("must be at most 3600 seconds (CloudFormation's limit), got 3601"),
+            "{msg}"
+        );
+        accepts("ServiceTimeout", json!(3600));
+    }
+
+    #[test]
+    fn service_timeout_is_a_whole_number_of_seconds() {
+        rejects("ServiceTimeout", json!("5m"));
+        rejects("ServiceTimeout", json!(600.5));
+        assert_eq!(parse(&base()).expect("valid").service_timeout, None);
+    }
+}
