@@ -15,12 +15,13 @@ RELEASE_BIN := target/release/logzio-role
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: help venv tools demo test unit e2e lint fmt clippy templates build invoke deploy bench fuzz lock clean
+.PHONY: help venv tools demo test unit e2e lint fmt clippy templates policies build invoke deploy bench fuzz lock clean
 
 help:
 	@echo "make demo    - build, start a local IAM emulator, run Create -> Update -> Delete through the handler"
-	@echo "make test    - lint, unit + integration tests (IAM emulator), end-to-end run of the release binary"
+	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end run of the release binary"
 	@echo "make lint    - cargo fmt --check, clippy, and the template checks (sam validate --lint, cfn-lint, checkov)"
+	@echo "make policies - IAM policy simulator: template.yaml's execution role and boundary, the generated role policy"
 	@echo "make build   - arm64 bootstrap zip for Lambda (cargo lambda build --release --arm64)"
 	@echo "make invoke  - one event (EVENT=events/create.json) through cargo lambda watch + invoke, local IAM"
 	@echo "make deploy  - sam build + sam deploy (guided the first time)"
@@ -69,6 +70,21 @@ templates: tools
 
 lint: fmt clippy templates
 
+# The IAM policies themselves, in an offline IAM policy simulator (@cloud-copilot/iam-simulate, pinned with its
+# lock file in tests/policies; a test-time tool, never shipped): template.yaml's execution role and boundary for
+# each documented parameter setting, and the role policies the handler generates (the role_policies example), each
+# held against a matrix of requests that must be allowed or denied. moto does not enforce IAM; this does.
+POLICIES := tests/policies
+$(POLICIES)/node_modules/.stamp: $(POLICIES)/package.json $(POLICIES)/package-lock.json
+	npm ci --prefix $(POLICIES) --no-audit --no-fund
+	touch $@
+
+policies: $(POLICIES)/node_modules/.stamp
+	mkdir -p target
+	cargo run --quiet --locked --example role_policies > target/role-policies.json.tmp
+	mv target/role-policies.json.tmp target/role-policies.json
+	node $(POLICIES)/simulate.mjs --template template.yaml target/role-policies.json
+
 # The Lambda artifact: arm64 for provided.al2023. Needs the aarch64 rust-std (rustup target add
 # aarch64-unknown-linux-gnu); zig from the pinned ziglang package does the cross-link.
 LAMBDA_ZIP := target/lambda/logzio-role/bootstrap.zip
@@ -101,7 +117,7 @@ e2e: venv $(RELEASE_BIN)
 	cargo build --locked --example panic_probe
 	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
 
-test: lint unit e2e
+test: lint policies unit e2e
 
 # Rust vs the Python crhelper + boto3 baseline (bench/), same Runtime API, IAM emulator and events. The zip
 # size needs `make build` (arm64) first; without it the table says so.
