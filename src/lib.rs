@@ -2,15 +2,21 @@
 //! role Logz.io assumes to archive logs into a customer's S3 bucket.
 //!
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
-//! - [`resource`]: create / update / delete of the archive role.
+//! - [`dispatch`]: one function, two resource types (by `ResourceType`).
+//! - [`resource`]: create / update / delete of the archive role (`Custom::LogzioRole`).
+//! - [`archive`]: the archive registered with Logz.io (`Custom::LogzioArchive`).
+//! - [`logzio`]: the Logz.io port, its adapter (HTTP, and Secrets Manager for the token), the call record.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
 //! - [`limits`]: what the deployment allows (from the environment), which the properties are held to.
 //! - [`iam`]: the IAM port, its one adapter to `aws-sdk-iam`, and the typed record of an invocation's calls.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
+pub mod archive;
 pub mod cfn;
+pub mod dispatch;
 pub mod iam;
 pub mod limits;
+pub mod logzio;
 pub mod plan;
 pub mod policy;
 pub mod properties;
@@ -56,14 +62,16 @@ pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
 
 /// Loads the AWS configuration from the standard chain (so `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` point it at
 /// an emulator) with more IAM attempts than the SDK's default, and builds the handler. Called once per process.
-pub async fn handler() -> Result<cfn::Handler<resource::ArchiveRole<iam::sdk::SdkIam>>, lambda_runtime::Error> {
+/// The resources the shipped function serves, over the real clients.
+pub type Resources = dispatch::LogzioResources<iam::sdk::SdkIam, logzio::http::HttpLogzio>;
+
+pub async fn handler() -> Result<cfn::Handler<Resources>, lambda_runtime::Error> {
     let (resource, sender) = parts().await?;
     Ok(cfn::Handler::new(resource, sender))
 }
 
 /// The resource and the answer's sender that [`handler`] puts together.
-pub async fn parts()
--> Result<(resource::ArchiveRole<iam::sdk::SdkIam>, cfn::sender::ResponseSender), lambda_runtime::Error> {
+pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_runtime::Error> {
     let roots = tls::Roots::load();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -84,5 +92,17 @@ pub async fn parts()
         // Every Create and Update is answered FAILED with this; the function still starts and answers.
         tracing::error!(error = %e, "invalid deployment settings");
     }
-    Ok((resource::ArchiveRole::new(iam, limits), sender))
+    // Secrets Manager (the Logz.io token) from the same configuration: building the client makes no call, so a
+    // role-only event pays nothing for it.
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let logzio = logzio::http::HttpLogzio::new(
+        sender.http_client(),
+        secrets,
+        std::env::var(logzio::http::API_URL_VAR).ok(),
+    );
+    let resources = dispatch::LogzioResources {
+        role: resource::ArchiveRole::new(iam.clone(), logzio.clone(), limits),
+        archive: archive::ArchiveRegistration::new(iam, logzio),
+    };
+    Ok((resources, sender))
 }

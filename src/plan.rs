@@ -6,7 +6,7 @@
 
 use crate::limits::Limits;
 use crate::policy;
-use crate::properties::{ArchiveRoleSpec, OWNERSHIP_TAG_PREFIX, Tag};
+use crate::properties::{ArchiveRoleSpec, OWNERSHIP_TAG_PREFIX, Tag, Trust};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -67,6 +67,7 @@ impl DesiredRole {
         account: &str,
         owner: &Owner,
         limits: &Limits,
+        trust: &Trust,
     ) -> Self {
         let tags = spec
             .tags
@@ -77,7 +78,7 @@ impl DesiredRole {
         DesiredRole {
             name,
             path: spec.path.to_string(),
-            trust_policy: policy::trust_policy(partition, &spec.logzio_account_id, &spec.external_id),
+            trust_policy: policy::trust_policy(partition, &trust.account, &trust.external_id),
             description: spec.description_or_default(),
             max_session_duration: spec.max_session_duration.seconds(),
             permissions_boundary: limits.boundary_arn.as_ref().map(ToString::to_string),
@@ -287,7 +288,8 @@ mod tests {
             p[k] = v.clone();
         }
         let spec = ArchiveRoleSpec::parse(&p, "aws", limits).expect("valid");
-        DesiredRole::new(&spec, "role".into(), "aws", "123456789012", &owner(), limits)
+        let trust = spec.given_trust().expect("ExternalId given").clone();
+        DesiredRole::new(&spec, "role".into(), "aws", "123456789012", &owner(), limits, &trust)
     }
 
     /// The limits of a deployment that attaches the boundary `arn:aws:iam::123456789012:policy/b`.

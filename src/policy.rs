@@ -117,7 +117,8 @@ mod tests {
     #[test]
     fn trust_policy_golden() {
         let s = spec(json!({}));
-        let doc = trust_policy("aws", &s.logzio_account_id, &s.external_id);
+        let t = s.given_trust().expect("given");
+        let doc = trust_policy("aws", &t.account, &t.external_id);
         let golden: Value = serde_json::from_str(
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
                 "Principal":{"AWS":"arn:aws:iam::406095609952:root"},"Action":"sts:AssumeRole",
@@ -130,7 +131,8 @@ mod tests {
     #[test]
     fn trust_policy_uses_the_partition_and_account() {
         let s = spec(json!({"LogzioAccountId": "123456789012"}));
-        let doc = trust_policy("aws-cn", &s.logzio_account_id, &s.external_id);
+        let t = s.given_trust().expect("given");
+        let doc = trust_policy("aws-cn", &t.account, &t.external_id);
         assert_eq!(
             doc["Statement"][0]["Principal"]["AWS"],
             "arn:aws-cn:iam::123456789012:root"

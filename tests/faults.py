@@ -240,7 +240,7 @@ def iam_replacement_stopped_at_the_deadline(t):
     # FAILED answer keeps the old id, so nothing would ever delete the new role; the handler removes it itself.
     e, old = t.created("Replaced")
     t.proxy.fault("PutRolePolicy", "hang")
-    _, _, answers, body, calls = t.run(t.update(e, old, Path="/logzio/"), timeout_s=6)
+    _, _, answers, body, calls = t.run(t.update(e, old, Path="/logzio/replaced/"), timeout_s=6)
     t.check("FAILED, timed out, the old id kept", body.get("Status") == "FAILED"
             and body.get("Reason", "").startswith("timed out") and body.get("PhysicalResourceId") == old, body)
     t.in_time(answers)

@@ -73,7 +73,9 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(!name.is_empty() && name.len() <= 64, "role name {name:?}");
             if request.request_type != RequestType::Delete {
-                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition, &Limits::default()) {
+                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition, &Limits::default())
+                    && let Some(trust) = spec.given_trust()
+                {
                     let owner = Owner {
                         stack_id: request.stack_id.clone(),
                         logical_id: request.logical_resource_id.clone(),
@@ -85,6 +87,7 @@ fuzz_target!(|data: &[u8]| {
                         "123456789012",
                         &owner,
                         &Limits::default(),
+                        trust,
                     );
                     assert_eq!(plan(&desired, None).len(), 2);
                 }

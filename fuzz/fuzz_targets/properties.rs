@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::policy::{permissions_policy, policy_size};
-use logzio_role::properties::{ArchiveRoleSpec, role_name_hint};
+use logzio_role::properties::{AccountId, ArchiveRoleSpec, Trust, role_name_hint};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -42,8 +42,13 @@ fuzz_target!(|data: &[u8]| {
                     stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/id".into(),
                     logical_id: "Role".into(),
                 };
+                // With LogzioApiTokenSecretArn the trust comes from Logz.io at run time: a sample stands in.
+                let trust = spec.given_trust().cloned().unwrap_or_else(|| Trust {
+                    account: AccountId::logzio(),
+                    external_id: "logzio:aws:extid:sample".parse().expect("valid"),
+                });
                 let desired =
-                    DesiredRole::new(&spec, "r".into(), partition, "123456789012", &owner, &Limits::default());
+                    DesiredRole::new(&spec, "r".into(), partition, "123456789012", &owner, &Limits::default(), &trust);
                 assert_eq!(plan(&desired, None).len(), 2);
             }
             Err(errors) => {

@@ -40,6 +40,9 @@ pub struct Request {
     /// The ARN of the function that received the event (from the Lambda context), when known: the account the
     /// function runs in.
     pub function_arn: Option<String>,
+    /// When the protocol stops the work (the Lambda deadline less the answer's margin), once the work runs: a
+    /// resource that waits for something (a retry loop) gives up before it, with its own reason.
+    pub work_deadline: Option<std::time::Instant>,
 }
 
 impl Request {
@@ -58,6 +61,7 @@ impl Request {
                 properties: r.resource_properties,
                 old_properties: None,
                 function_arn: None,
+                work_deadline: None,
             },
             CloudFormationCustomResourceRequest::Update(r) => Request {
                 request_type: RequestType::Update,
@@ -69,6 +73,7 @@ impl Request {
                 properties: r.resource_properties,
                 old_properties: Some(r.old_resource_properties),
                 function_arn: None,
+                work_deadline: None,
             },
             CloudFormationCustomResourceRequest::Delete(r) => Request {
                 request_type: RequestType::Delete,
@@ -80,6 +85,7 @@ impl Request {
                 properties: r.resource_properties,
                 old_properties: None,
                 function_arn: None,
+                work_deadline: None,
             },
             _ => return Err("unknown RequestType".into()),
         })

@@ -331,7 +331,8 @@ impl<R: CustomResource> Handler<R> {
         let left = deadline.saturating_duration_since(Instant::now());
         let margin = self.answer_margin.min(left / 3);
         let work_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
-        let (resource, req, rec) = (Arc::clone(&self.resource), request.clone(), Arc::clone(record));
+        let (resource, mut req, rec) = (Arc::clone(&self.resource), request.clone(), Arc::clone(record));
+        req.work_deadline = Some(work_deadline);
         let mut task = tokio::spawn(async move {
             match req.request_type {
                 RequestType::Create => resource.create(&req, &rec).await,

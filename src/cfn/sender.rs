@@ -64,6 +64,11 @@ impl ResponseSender {
         Ok(ResponseSender { http })
     }
 
+    /// The HTTP client (its connection pool and TLS configuration), for other HTTPS calls of the process.
+    pub fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     /// PUTs `body` to `url`, retrying transient failures until `deadline`. Returns the number of attempts.
     pub async fn send(&self, url: &str, body: Vec<u8>, deadline: Instant) -> Result<u32, SendError> {
         let shown = redact(url);

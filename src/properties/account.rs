@@ -66,7 +66,7 @@ mod tests {
         rejects("LogzioAccountId", json!("40609560995x"));
         let l = limits(&[(TRUSTED_ACCOUNTS_VAR, "123456789012")]);
         let s = parse_with(&with("LogzioAccountId", json!(123456789012u64)), &l).expect("valid");
-        assert_eq!(s.logzio_account_id.as_str(), "123456789012");
+        assert_eq!(s.given_trust().expect("given").account.as_str(), "123456789012");
     }
 
     #[test]
@@ -78,7 +78,9 @@ mod tests {
         );
         assert_eq!(
             accepts("LogzioAccountId", json!("406095609952"))
-                .logzio_account_id
+                .given_trust()
+                .expect("given")
+                .account
                 .as_str(),
             "406095609952"
         );

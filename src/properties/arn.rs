@@ -18,6 +18,27 @@ impl Arn {
     pub fn iam_policy(a: &str) -> Result<Arn, String> {
         parse(a, None, "iam", "policy/")
     }
+
+    /// An IAM role ARN (`arn:<partition>:iam::<account>:role/<path/><name>`) in `partition`.
+    pub fn iam_role(a: &str, partition: &str) -> Result<Arn, String> {
+        parse(a, Some(partition), "iam", "role/")
+    }
+
+    /// A Secrets Manager secret ARN (`arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`) in
+    /// `partition`.
+    pub fn secret(a: &str, partition: &str) -> Result<Arn, String> {
+        parse(a, Some(partition), "secretsmanager", "secret:")
+    }
+
+    /// The account field (12 digits, checked by the parse).
+    pub fn account(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// The last segment of the resource: a role's name.
+    pub fn resource_name(&self) -> &str {
+        self.0.rsplit(['/', ':']).next().unwrap_or_default()
+    }
 }
 
 /// Parses an ARN of `service` whose resource starts with `resource_prefix`, in `partition` if given (else in any
@@ -25,10 +46,11 @@ impl Arn {
 fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str) -> Result<Arn, String> {
     let parts: Vec<&str> = a.splitn(6, ':').collect();
     let shown = partition.unwrap_or("<partition>");
-    let example = if service == "kms" {
-        format!("arn:{shown}:kms:<region>:<account>:key/<key-id>")
-    } else {
-        format!("arn:{shown}:iam::<account>:policy/<name>")
+    let example = match (service, resource_prefix) {
+        ("kms", _) => format!("arn:{shown}:kms:<region>:<account>:key/<key-id>"),
+        ("secretsmanager", _) => format!("arn:{shown}:secretsmanager:<region>:<account>:secret:<name>"),
+        (_, "role/") => format!("arn:{shown}:iam::<account>:role/<name>"),
+        _ => format!("arn:{shown}:iam::<account>:policy/<name>"),
     };
     let article = if service.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
@@ -57,7 +79,7 @@ fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str)
     }
     // A region name (`us-east-1`), not any text: control characters there would be escaped six-fold in the
     // policy document and push it past IAM's size limit under the wrong property's name.
-    let region_ok = if service == "kms" {
+    let region_ok = if service != "iam" {
         !parts[3].is_empty()
             && parts[3]
                 .chars()
@@ -103,6 +125,29 @@ mod tests {
         for a in ["arn::iam::123456789012:policy/b", "arn:AWS:iam::123456789012:policy/b"] {
             assert!(Arn::iam_policy(a).is_err(), "{a}");
         }
+    }
+
+    #[test]
+    fn role_and_secret_arns_name_their_parts() {
+        let role = Arn::iam_role("arn:aws:iam::123456789012:role/logzio/archive-role", "aws").expect("role");
+        assert_eq!((role.account(), role.resource_name()), ("123456789012", "archive-role"));
+        assert!(Arn::iam_role("arn:aws:iam::123456789012:policy/p", "aws").is_err());
+        assert!(Arn::iam_role("arn:aws:iam::123456789012:role/*", "aws").is_err());
+        let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio/api-token-AbCdEf";
+        assert_eq!(
+            Arn::secret(secret, "aws").map(|s| s.account().to_owned()),
+            Ok("123456789012".into())
+        );
+        let msg = Arn::secret("arn:aws:secretsmanager::123456789012:secret:x", "aws").expect_err("no region");
+        assert!(
+            msg.contains("arn:aws:secretsmanager:<region>:<account>:secret:<name>"),
+            "{msg}"
+        );
+        assert!(
+            Arn::secret(secret, "aws-cn")
+                .expect_err("partition")
+                .contains("partition")
+        );
     }
 
     #[test]

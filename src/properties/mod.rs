@@ -40,6 +40,7 @@ mod bucket;
 mod external_id;
 mod iam_names;
 mod key_prefix;
+mod logzio;
 mod reader;
 mod role_path;
 mod role_settings;
@@ -54,6 +55,7 @@ pub use bucket::BucketName;
 pub use external_id::ExternalId;
 pub use iam_names::{PolicyName, RoleName};
 pub use key_prefix::KeyPrefix;
+pub use logzio::{Flag, LogzioRegion};
 pub use reader::{PropertyError, PropertyErrors};
 pub use role_path::RolePath;
 pub use role_settings::{Description, MaxSessionDuration};
@@ -76,14 +78,41 @@ pub const MAX_USER_TAGS: usize = 48;
 pub const PERMISSIONS_BOUNDARY_GONE: &str = "no longer a property: the deployment attaches its own permissions \
      boundary to every role (template parameter RequiredPermissionsBoundaryArn); remove it";
 
+/// The account a role trusts and the external ID it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    pub account: AccountId,
+    pub external_id: ExternalId,
+}
+
+/// Which Logz.io account, through its API: the Secrets Manager secret holding the API token, and the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogzioApiRef {
+    pub token_secret: Arn,
+    pub region: LogzioRegion,
+}
+
+/// Where a role's trust comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustSource {
+    /// `ExternalId`, and `LogzioAccountId` (or the deployment's first trusted account).
+    Given(Trust),
+    /// `LogzioApiTokenSecretArn` and `LogzioRegion`: Logz.io's API says which account and external ID, at each
+    /// Create and Update (so a rotated external ID is applied by a stack update). `account` is `LogzioAccountId`
+    /// if set: Logz.io's answer must then equal it.
+    FromLogzio {
+        api: LogzioApiRef,
+        account: Option<AccountId>,
+    },
+}
+
 /// The validated properties of one `Custom::LogzioRole`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveRoleSpec {
     pub bucket: BucketName,
-    pub external_id: ExternalId,
+    pub trust: TrustSource,
     pub key_prefix: KeyPrefix,
     pub kms_key_arn: Option<Arn>,
-    pub logzio_account_id: AccountId,
     pub role_name: Option<RoleName>,
     pub path: RolePath,
     pub description: Option<Description>,
@@ -101,7 +130,8 @@ impl ArchiveRoleSpec {
         let mut r = Reader::new(properties)?;
         r.ignore("ServiceToken");
         let bucket = r.required_with("BucketName", |b| b.parse::<BucketName>()?.allowed_by(limits));
-        let external_id = r.required::<ExternalId>("ExternalId");
+        let external_id = r.optional::<ExternalId>("ExternalId").or_none();
+        let api = logzio_api(&mut r, partition);
         let key_prefix = r.optional::<KeyPrefix>("KeyPrefix").or_default();
         let kms_key_arn = r.optional_with("KmsKeyArn", |a| Arn::kms_key(a, partition)).or_none();
         let logzio_account_id = r
@@ -117,14 +147,39 @@ impl ArchiveRoleSpec {
         let policy_name = r.optional::<PolicyName>("PolicyName").or_default();
         let tags = r.structured("Tags", Tag::parse_list);
         let service_timeout = r.optional::<ServiceTimeout>("ServiceTimeout").or_none();
+        match (&external_id, &api) {
+            (Some(None), Some(None)) => r.error(
+                "ExternalId",
+                "is required (or LogzioApiTokenSecretArn, to have it from Logz.io's API)".into(),
+            ),
+            (Some(Some(_)), Some(Some(_))) => r.error(
+                "ExternalId",
+                "set ExternalId or LogzioApiTokenSecretArn, not both (with the token, Logz.io's API says the \
+                 external ID)"
+                    .into(),
+            ),
+            _ => {}
+        }
         r.finish(|| {
+            let trust = match (external_id?, api?) {
+                (Some(external_id), None) => TrustSource::Given(Trust {
+                    // Absent: the first trusted account (a Limits that trusts none is a bug, reported as such).
+                    account: logzio_account_id
+                        .clone()?
+                        .or_else(|| limits.trusted_account_ids.first().cloned())?,
+                    external_id,
+                }),
+                (None, Some(api)) => TrustSource::FromLogzio {
+                    api,
+                    account: logzio_account_id.clone()?,
+                },
+                _ => return None,
+            };
             Some(ArchiveRoleSpec {
                 bucket: bucket?,
-                external_id: external_id?,
+                trust,
                 key_prefix: key_prefix?,
                 kms_key_arn: kms_key_arn?,
-                // Absent: the first trusted account (a Limits that trusts none is a bug, reported as such).
-                logzio_account_id: logzio_account_id?.or_else(|| limits.trusted_account_ids.first().cloned())?,
                 role_name: role_name?,
                 path: path?,
                 description: description?,
@@ -136,6 +191,14 @@ impl ArchiveRoleSpec {
         })
     }
 
+    /// The trust when the properties give it (`ExternalId`); None when it comes from Logz.io's API.
+    pub fn given_trust(&self) -> Option<&Trust> {
+        match &self.trust {
+            TrustSource::Given(t) => Some(t),
+            TrustSource::FromLogzio { .. } => None,
+        }
+    }
+
     /// The role description: the user's, or a sentence naming the bucket.
     pub fn description_or_default(&self) -> String {
         match &self.description {
@@ -144,6 +207,72 @@ impl ArchiveRoleSpec {
                 "Lets Logz.io archive logs to the S3 bucket {} (managed by Custom::LogzioRole)",
                 self.bucket
             ),
+        }
+    }
+}
+
+/// `LogzioApiTokenSecretArn` and `LogzioRegion`: `Some(None)` when the token is not set, `None` when broken.
+fn logzio_api(r: &mut Reader<'_>, partition: &str) -> Option<Option<LogzioApiRef>> {
+    let token_secret = r
+        .optional_with("LogzioApiTokenSecretArn", |a| Arn::secret(a, partition))
+        .or_none();
+    let region = r.optional::<LogzioRegion>("LogzioRegion").or_default();
+    match (token_secret?, region?) {
+        (Some(token_secret), region) => Some(Some(LogzioApiRef { token_secret, region })),
+        (None, _) => Some(None),
+    }
+}
+
+/// The properties of one `Custom::LogzioArchive`: the archive registered with Logz.io.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSpec {
+    pub api: LogzioApiRef,
+    pub bucket: BucketName,
+    /// Archive under this prefix of the bucket (Logz.io's `path` is `bucket/prefix`); Logz.io restores only from
+    /// the bucket root.
+    pub key_prefix: KeyPrefix,
+    pub role_arn: Arn,
+    pub enabled: bool,
+    pub compressed: bool,
+    pub service_timeout: Option<ServiceTimeout>,
+}
+
+impl ArchiveSpec {
+    /// Parses a `Custom::LogzioArchive`'s `ResourceProperties` for a stack in `partition`.
+    pub fn parse(properties: &Value, partition: &str) -> Result<Self, PropertyErrors> {
+        let mut r = Reader::new(properties)?;
+        r.ignore("ServiceToken");
+        let token_secret = r.required_with("LogzioApiTokenSecretArn", |a| Arn::secret(a, partition));
+        let region = r.optional::<LogzioRegion>("LogzioRegion").or_default();
+        let bucket = r.required::<BucketName>("BucketName");
+        let key_prefix = r.optional::<KeyPrefix>("KeyPrefix").or_default();
+        let role_arn = r.required_with("RoleArn", |a| Arn::iam_role(a, partition));
+        let enabled = r.optional::<Flag>("Enabled").or(Flag(true));
+        let compressed = r.optional::<Flag>("Compressed").or(Flag(true));
+        let service_timeout = r.optional::<ServiceTimeout>("ServiceTimeout").or_none();
+        r.finish(|| {
+            Some(ArchiveSpec {
+                api: LogzioApiRef {
+                    token_secret: token_secret?,
+                    region: region?,
+                },
+                bucket: bucket?,
+                key_prefix: key_prefix?,
+                role_arn: role_arn?,
+                enabled: enabled?.0,
+                compressed: compressed?.0,
+                service_timeout: service_timeout?,
+            })
+        })
+    }
+
+    /// Logz.io's `path`: the bucket, or `bucket/prefix` without the prefix's trailing `/`.
+    pub fn path(&self) -> String {
+        let prefix = self.key_prefix.as_str().trim_end_matches('/');
+        if prefix.is_empty() {
+            self.bucket.to_string()
+        } else {
+            format!("{}/{prefix}", self.bucket)
         }
     }
 }
@@ -165,9 +294,10 @@ mod tests {
     fn minimal_properties_get_the_documented_defaults() {
         let s = parse(&base()).expect("valid");
         assert_eq!(s.bucket.as_str(), "my-archive");
-        assert_eq!(s.external_id.expose(), "logzio:aws:extid:abc123");
+        let trust = s.given_trust().expect("given");
+        assert_eq!(trust.external_id.expose(), "logzio:aws:extid:abc123");
         assert_eq!(s.key_prefix.as_str(), "");
-        assert_eq!(s.logzio_account_id.as_str(), "406095609952");
+        assert_eq!(trust.account.as_str(), "406095609952");
         assert_eq!(s.path.as_str(), "/logzio/");
         assert_eq!(s.max_session_duration.seconds(), 3600);
         assert_eq!(s.policy_name.as_str(), "LogzioArchiveAccess");
@@ -219,8 +349,67 @@ mod tests {
             (PATH_PREFIX_VAR, "/acme/"),
         ]);
         let s = parse_with(&base(), &l).expect("valid");
-        assert_eq!(s.logzio_account_id.as_str(), "111122223333");
+        assert_eq!(s.given_trust().expect("given").account.as_str(), "111122223333");
         assert_eq!(s.path.as_str(), "/acme/");
+    }
+
+    const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio-token-AbCdEf";
+
+    #[test]
+    fn the_trust_comes_from_logzios_api_with_the_token_secret() {
+        let mut p = base();
+        p.as_object_mut().expect("object").remove("ExternalId");
+        p["LogzioApiTokenSecretArn"] = json!(SECRET);
+        p["LogzioRegion"] = json!("eu");
+        let s = parse(&p).expect("valid");
+        let TrustSource::FromLogzio { api, account } = &s.trust else {
+            panic!("{:?}", s.trust)
+        };
+        assert_eq!((api.token_secret.as_str(), api.region), (SECRET, LogzioRegion::Eu));
+        assert_eq!(account, &None);
+    }
+
+    #[test]
+    fn exactly_one_of_external_id_and_the_token_secret_is_required() {
+        let mut none = base();
+        none.as_object_mut().expect("object").remove("ExternalId");
+        assert_eq!(
+            errors(none).to_string(),
+            "invalid properties (1 error): ExternalId: is required (or LogzioApiTokenSecretArn, to have it from \
+             Logz.io's API)"
+        );
+        let mut both = base();
+        both["LogzioApiTokenSecretArn"] = json!(SECRET);
+        assert!(
+            errors(both)
+                .to_string()
+                .contains("ExternalId: set ExternalId or LogzioApiTokenSecretArn, not both")
+        );
+    }
+
+    #[test]
+    fn an_archive_needs_the_token_secret_the_bucket_and_the_role() {
+        let e = ArchiveSpec::parse(&json!({"Enabled": "maybe"}), "aws").expect_err("invalid");
+        for p in ["LogzioApiTokenSecretArn", "BucketName", "RoleArn", "Enabled"] {
+            assert!(e.names(p), "{p} missing from {e}");
+        }
+        let s = ArchiveSpec::parse(
+            &json!({"LogzioApiTokenSecretArn": SECRET, "BucketName": "acme-logs", "KeyPrefix": "logzio/",
+                    "RoleArn": "arn:aws:iam::123456789012:role/logzio/archive", "Compressed": "false"}),
+            "aws",
+        )
+        .expect("valid");
+        assert_eq!((s.enabled, s.compressed, s.api.region), (true, false, LogzioRegion::Us));
+        assert_eq!(s.path(), "acme-logs/logzio");
+        assert!(
+            ArchiveSpec::parse(
+                &json!({"LogzioApiTokenSecretArn": SECRET, "BucketName": "acme-logs",
+            "RoleArn": "arn:aws:iam::123456789012:role/r", "Extra": 1}),
+                "aws"
+            )
+            .expect_err("unknown")
+            .names("Extra")
+        );
     }
 
     #[test]

@@ -131,7 +131,9 @@ impl<'a> Reader<'a> {
     }
 
     /// Records a broken rule of `property`.
-    fn error(&mut self, property: &str, rule: String) {
+    /// Records a broken rule that no single property's parse can see (e.g. two properties that exclude each
+    /// other).
+    pub fn error(&mut self, property: &str, rule: String) {
         self.errors.push(PropertyError {
             property: property.to_owned(),
             rule,

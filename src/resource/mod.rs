@@ -13,9 +13,10 @@ mod tests;
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
+use crate::logzio::{Api, LogzioError, LogzioPort, Session as LogzioSession};
 use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
-use crate::properties::{ArchiveRoleSpec, PropertyErrors, RoleName};
+use crate::properties::{AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource};
 use std::collections::BTreeMap;
 use target::{failed_create_role_name, made_by, policy_name_hint, update_target};
 
@@ -69,20 +70,79 @@ pub enum ArchiveRoleError {
     InInstanceProfiles { role: String, profiles: String },
     #[error("KeyPrefix: the inline policy would be {0} characters, over IAM's limit of {INLINE_POLICY_LIMIT}")]
     PolicyTooLarge(usize),
+    #[error("LogzioApiTokenSecretArn: the trust could not be read from Logz.io: {0}")]
+    Logzio(LogzioError),
+    #[error("LogzioApiTokenSecretArn: Logz.io answered {what} that is not valid: {rule}")]
+    LogzioAnswer { what: &'static str, rule: String },
+    #[error("LogzioApiTokenSecretArn: Logz.io names AWS account {0} for this Logz.io account: {1}")]
+    UntrustedLogzioAccount(String, String),
+    #[error(
+        "LogzioAccountId: {given} differs from the AWS account Logz.io names for this Logz.io account ({logzio}); remove LogzioAccountId or correct it"
+    )]
+    LogzioAccountDiffers { given: String, logzio: String },
 }
 
-/// The archive-role resource: the IAM port and the deployment's limits, lent to every event.
+/// The archive-role resource: the IAM port, Logz.io (for the trust, when a token secret is given) and the
+/// deployment's limits, lent to every event.
 #[derive(Debug, Clone)]
-pub struct ArchiveRole<P> {
+pub struct ArchiveRole<P, L> {
     iam: P,
+    logzio: L,
     /// Invalid settings are kept as the error, so that every Create and Update is answered FAILED saying so
     /// (a function that failed to start would answer nothing, and the stack would wait an hour).
     limits: Result<Limits, LimitsError>,
 }
 
-impl<P: IamPort> ArchiveRole<P> {
-    pub fn new(iam: P, limits: Result<Limits, LimitsError>) -> Self {
-        ArchiveRole { iam, limits }
+impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
+    pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
+        ArchiveRole { iam, logzio, limits }
+    }
+
+    /// The account and external ID the role trusts: from the properties, or from Logz.io's API (the token from
+    /// Secrets Manager), held to the deployment's trusted accounts either way.
+    async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
+        let (api, given_account) = match &parsed.spec.trust {
+            TrustSource::Given(t) => return Ok(t.clone()),
+            TrustSource::FromLogzio { api, account } => (api, account),
+        };
+        let lz = LogzioSession::new(&self.logzio, log);
+        let token = lz
+            .api_token(api.token_secret.as_str())
+            .await
+            .map_err(ArchiveRoleError::Logzio)?;
+        let details = lz
+            .assume_role_details(&Api {
+                region: api.region,
+                token,
+            })
+            .await
+            .map_err(ArchiveRoleError::Logzio)?;
+        let account: AccountId = details
+            .aws_account_id
+            .parse()
+            .map_err(|rule| ArchiveRoleError::LogzioAnswer {
+                what: "an AWS account",
+                rule,
+            })?;
+        if let Some(given) = given_account
+            && given != &account
+        {
+            return Err(ArchiveRoleError::LogzioAccountDiffers {
+                given: given.to_string(),
+                logzio: account.to_string(),
+            });
+        }
+        let account = account
+            .trusted_by(parsed.limits)
+            .map_err(|rule| ArchiveRoleError::UntrustedLogzioAccount(details.aws_account_id.clone(), rule))?;
+        let external_id: ExternalId = details
+            .external_id
+            .parse()
+            .map_err(|rule| ArchiveRoleError::LogzioAnswer {
+                what: "an external ID",
+                rule,
+            })?;
+        Ok(Trust { account, external_id })
     }
 
     /// The path a role gets when `Path` is not given (also when the settings are invalid: nothing is made then).
@@ -145,8 +205,16 @@ fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<P
 }
 
 impl Parsed<'_> {
-    fn desired(&self, name: String, owner: &Owner) -> DesiredRole {
-        DesiredRole::new(&self.spec, name, &self.partition, &self.account, owner, self.limits)
+    fn desired(&self, name: String, owner: &Owner, trust: &Trust) -> DesiredRole {
+        DesiredRole::new(
+            &self.spec,
+            name,
+            &self.partition,
+            &self.account,
+            owner,
+            self.limits,
+            trust,
+        )
     }
 }
 
@@ -317,7 +385,7 @@ async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Result<(), Archi
     Ok(())
 }
 
-impl<P: IamPort> ArchiveRole<P> {
+impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
     async fn create_role(&self, req: &Request, log: &CallLog) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
         let iam = Session::new(&self.iam, log);
         let parsed = parse(req, &self.limits).map_err(|e| (e, self.create_failure_id(req)))?;
@@ -326,7 +394,11 @@ impl<P: IamPort> ArchiveRole<P> {
             Some(n) => n.to_string(),
             None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
-        let d = parsed.desired(name.clone(), &owner);
+        let trust = self
+            .trust(&parsed, log)
+            .await
+            .map_err(|e| (e, self.create_failure_id(req)))?;
+        let d = parsed.desired(name.clone(), &owner, &trust);
         // CreateRole first: a fresh Create (the common, cold case) costs exactly its two writes; a role that
         // already exists is refused by IAM, changing nothing, before we look at it.
         create_fresh(&iam, &d, &owner).await.map_err(|e| (e, Some(name)))
@@ -336,6 +408,8 @@ impl<P: IamPort> ArchiveRole<P> {
         let iam = Session::new(&self.iam, log);
         let parsed = parse(req, &self.limits)?;
         let (spec, owner) = (&parsed.spec, owner(req));
+        // A rotated external ID (with the token secret) is applied by any stack update.
+        let trust = self.trust(&parsed, log).await?;
         let current = req.physical_resource_id.as_deref().unwrap_or_default();
         // Read first: a no-op Update makes no write, whether RoleName is set or generated.
         let (name, existing) = match &spec.role_name {
@@ -355,7 +429,7 @@ impl<P: IamPort> ArchiveRole<P> {
                 (name, existing)
             }
         };
-        let d = parsed.desired(name, &owner);
+        let d = parsed.desired(name, &owner, &trust);
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (create_fresh; at the deadline, undo_after_deadline), and a failed Update keeps
         // the old id: no orphan either way.
@@ -380,7 +454,7 @@ impl<P: IamPort> ArchiveRole<P> {
     }
 }
 
-impl<P: IamPort> CustomResource for ArchiveRole<P> {
+impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
     type Record = CallLog;
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {

@@ -6,6 +6,7 @@ use super::*;
 use crate::iam::fake::{FakeIam, FakeRole};
 use crate::iam::{CallLog, CallState};
 use crate::limits::{Limits, LimitsError};
+use crate::logzio::fake::FakeLogzio;
 use crate::plan::{LOGICAL_ID_TAG, STACK_TAG};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -41,14 +42,14 @@ fn request(request_type: RequestType, properties: Value, physical: Option<&str>)
 
 struct World {
     iam: FakeIam,
-    resource: ArchiveRole<FakeIam>,
+    resource: ArchiveRole<FakeIam, FakeLogzio>,
 }
 
 impl World {
     fn new() -> World {
         let iam = FakeIam::default();
         World {
-            resource: ArchiveRole::new(iam.clone(), Ok(Limits::default())),
+            resource: ArchiveRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default())),
             iam,
         }
     }
@@ -408,7 +409,7 @@ async fn create_under(
     function_account: &str,
     properties: Value,
 ) -> (Result<Success, Failure>, CallLog) {
-    let resource = ArchiveRole::new(FakeIam::default(), limits);
+    let resource = ArchiveRole::new(FakeIam::default(), FakeLogzio::default(), limits);
     let mut req = request(RequestType::Create, properties, None);
     req.function_arn = Some(format!(
         "arn:aws:lambda:us-east-1:{function_account}:function:logzio-role"
@@ -485,7 +486,7 @@ async fn invalid_deployment_settings_fail_every_create_saying_so_but_not_a_delet
     );
     assert!(reason(&result).contains("LOGZIO_TRUSTED_ACCOUNT_IDS"), "{result:?}");
     assert!(log.calls().is_empty(), "{log}");
-    let resource = ArchiveRole::new(FakeIam::default(), bad);
+    let resource = ArchiveRole::new(FakeIam::default(), FakeLogzio::default(), bad);
     let log = CallLog::default();
     let req = request(
         RequestType::Delete,
@@ -500,6 +501,7 @@ async fn a_role_is_created_with_the_deployments_boundary() {
     let boundary = "arn:aws:iam::123456789012:policy/LogzioArchiveBoundary";
     let resource = ArchiveRole::new(
         FakeIam::default(),
+        FakeLogzio::default(),
         Ok(limits(&[("LOGZIO_ROLE_BOUNDARY_ARN", boundary)])),
     );
     let log = CallLog::default();
@@ -511,4 +513,83 @@ async fn a_role_is_created_with_the_deployments_boundary() {
     let role = resource.iam.role(&name).expect("role").role;
     assert_eq!(role.permissions_boundary.as_deref(), Some(boundary));
     assert_eq!(role.path, "/logzio/");
+}
+
+const TOKEN_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio-token-AbCdEf";
+
+/// A role resource whose trust comes from a fake Logz.io account naming `aws_account` and `external_id`.
+fn with_logzio(aws_account: &str, external_id: &str) -> (ArchiveRole<FakeIam, FakeLogzio>, FakeIam, FakeLogzio) {
+    let (iam, logzio) = (FakeIam::default(), FakeLogzio::default());
+    logzio.account(TOKEN_SECRET, "token-1", aws_account, external_id);
+    (
+        ArchiveRole::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
+        iam,
+        logzio,
+    )
+}
+
+fn token_props(extra: Value) -> Value {
+    let mut p = props(extra);
+    p.as_object_mut().expect("object").remove("ExternalId");
+    p["LogzioApiTokenSecretArn"] = json!(TOKEN_SECRET);
+    p
+}
+
+fn trusted_external_id(iam: &FakeIam, name: &str) -> Value {
+    iam.role(name).expect("role").role.trust_policy["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"]
+        .clone()
+}
+
+#[tokio::test]
+async fn with_the_token_the_trust_comes_from_logzio_and_an_update_applies_a_rotated_external_id() {
+    let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
+    let log = CallLog::default();
+    let name = resource
+        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .await
+        .expect("created")
+        .physical_resource_id;
+    assert_eq!(
+        log.actions(),
+        ["GetSecretValue", "GetAssumeRoleDetails", "CreateRole", "PutRolePolicy"]
+    );
+    assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:first");
+    logzio.account(TOKEN_SECRET, "token-1", "406095609952", "logzio:aws:extid:rotated");
+    let log = CallLog::default();
+    let req = request(RequestType::Update, token_props(json!({})), Some(&name));
+    resource.update(&req, &log).await.expect("updated");
+    assert_eq!(log.writes(), ["UpdateAssumeRolePolicy"], "{log}");
+    assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:rotated");
+}
+
+#[tokio::test]
+async fn an_account_logzio_names_that_the_deployment_does_not_trust_is_refused_before_any_iam_call() {
+    let (resource, _, _) = with_logzio("111122223333", "logzio:aws:extid:x");
+    let log = CallLog::default();
+    let result = resource
+        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .await;
+    assert!(
+        reason(&result).starts_with("LogzioApiTokenSecretArn: Logz.io names AWS account 111122223333"),
+        "{result:?}"
+    );
+    assert_eq!(log.actions(), ["GetSecretValue", "GetAssumeRoleDetails"]);
+}
+
+#[tokio::test]
+async fn a_token_logzio_refuses_fails_naming_the_property_and_logzios_answer() {
+    let (resource, _, logzio) = with_logzio("406095609952", "logzio:aws:extid:x");
+    logzio.refuse("GetAssumeRoleDetails", crate::logzio::LogzioErrorKind::Unauthorized, 1);
+    let log = CallLog::default();
+    let result = resource
+        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .await;
+    let r = reason(&result);
+    assert!(
+        r.starts_with("LogzioApiTokenSecretArn: the trust could not be read from Logz.io: "),
+        "{r}"
+    );
+    assert!(r.contains("HTTP 401"), "{r}");
+    assert!(!r.contains("token-1"), "the token never reaches a Reason");
+    assert!(log.writes().is_empty());
 }

@@ -4,10 +4,13 @@
 use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_iam::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
+use logzio_role::archive::ArchiveRegistration;
 use logzio_role::cfn::sender::ResponseSender;
 use logzio_role::cfn::{Delivery, Handler};
+use logzio_role::dispatch::LogzioResources;
 use logzio_role::iam::sdk::SdkIam;
 use logzio_role::limits::Limits;
+use logzio_role::logzio::http::HttpLogzio;
 use logzio_role::resource::ArchiveRole;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -130,7 +133,7 @@ impl Intercept for TestInterceptor {
 pub struct World {
     pub account: String,
     pub iam: aws_sdk_iam::Client,
-    pub handler: Handler<ArchiveRole<SdkIam>>,
+    pub handler: Handler<LogzioResources<SdkIam, HttpLogzio>>,
     fail: Arc<Mutex<HashSet<String>>>,
     hang: Arc<Mutex<HashSet<String>>>,
 }
@@ -142,6 +145,30 @@ fn next_account() -> String {
 }
 
 type Faults = Arc<Mutex<HashSet<String>>>;
+
+/// A Secrets Manager client for moto, in `account` (moto's account header, added by an interceptor like IAM's).
+pub fn secrets_client(account: &str) -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url(moto())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "t",
+        ))
+        .interceptor(TestInterceptor {
+            account: account.to_owned(),
+            fail: Arc::default(),
+            hang: Arc::default(),
+        })
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// The Logz.io adapter the handler under test uses: Secrets Manager on moto, the API at `api_url` (none: the
+/// region's real host, which these tests never reach).
+pub fn logzio(account: &str, api_url: Option<String>) -> HttpLogzio {
+    HttpLogzio::new(reqwest::Client::new(), secrets_client(account), api_url)
+}
 
 pub fn iam_client(endpoint: &str, account: &str, fail: Faults, hang: Faults) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
@@ -181,11 +208,13 @@ impl World {
         let hang: Faults = Arc::default();
         let handler_client = iam_client(endpoint, &account, fail.clone(), hang.clone());
         let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
-        let handler = Handler::new(
-            ArchiveRole::new(SdkIam::new(handler_client), Ok(limits)),
-            ResponseSender::new().expect("http client"),
-        )
-        .with_answer_margin(Duration::from_millis(1000));
+        let (sdk, lz) = (SdkIam::new(handler_client), logzio(&account, None));
+        let resources = LogzioResources {
+            role: ArchiveRole::new(sdk.clone(), lz.clone(), Ok(limits)),
+            archive: ArchiveRegistration::new(sdk, lz),
+        };
+        let handler = Handler::new(resources, ResponseSender::new().expect("http client"))
+            .with_answer_margin(Duration::from_millis(1000));
         World {
             account,
             iam,

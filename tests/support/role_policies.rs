@@ -38,7 +38,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             properties["KmsKeyArn"] = json!(k);
         }
         let spec = ArchiveRoleSpec::parse(&properties, PARTITION, &limits)?;
-        let role = DesiredRole::new(&spec, format!("sample-{name}"), PARTITION, account, &owner, &limits);
+        let trust = spec.given_trust().expect("ExternalId given");
+        let role = DesiredRole::new(
+            &spec,
+            format!("sample-{name}"),
+            PARTITION,
+            account,
+            &owner,
+            &limits,
+            trust,
+        );
         out.push(json!({
             "name": name,
             "account": account,

@@ -1,0 +1,420 @@
+//! `Custom::LogzioArchive`: the archive registration in Logz.io (its S3 archive settings), created, replaced and
+//! deleted with the stack, so that no value is copied by hand.
+//!
+//! Logz.io allows one archive per account. A Create reads the account's archives first: another archive is left
+//! untouched and the Create fails naming its bucket; one identical to what this Create asks for is its own (an
+//! earlier delivery of the same Create) and is converged, not made twice. Logz.io checks access when an archive
+//! is created or replaced, and a role made seconds before may not be assumable yet (IAM propagation): such a
+//! refusal is retried with backoff until shortly before the work's deadline. The physical id is the archive's id;
+//! a Delete removes only that id (404 is success), and a failed Create answers an id that is no archive's.
+
+#[cfg(test)]
+mod tests;
+
+use crate::cfn::{CustomResource, Failure, Request, Success};
+use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
+use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
+use crate::properties::{ArchiveSpec, LogzioRegion, PropertyErrors};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The longest a Create or Update waits for Logz.io to be able to assume a new role, when the work's deadline
+/// is further away.
+pub const MAX_ASSUME_WAIT: Duration = Duration::from_secs(90);
+/// Time kept before the work's deadline when waiting for Logz.io, so the reason is Logz.io's, not "timed out".
+const DEADLINE_RESERVE: Duration = Duration::from_secs(2);
+
+/// Why an operation on the archive failed; the Display text is the Reason CloudFormation shows (never the token
+/// or an external ID).
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error(transparent)]
+    Properties(#[from] PropertyErrors),
+    #[error("StackId {0:?} is not a CloudFormation stack ARN, so the partition and account are unknown")]
+    NoPartition(String),
+    #[error(
+        "RoleArn: the role is in account {role}, but the stack is in {stack}; Logz.io archives into this \
+         account's bucket through a role of this account"
+    )]
+    RoleInOtherAccount { role: String, stack: String },
+    #[error("LogzioApiTokenSecretArn: the Logz.io API token could not be read: {0}")]
+    Token(LogzioError),
+    #[error(
+        "LogzioApiTokenSecretArn: Logz.io refused the API token (it must be an API token of the Logz.io account): {0}"
+    )]
+    Unauthorized(LogzioError),
+    #[error(
+        "LogzioApiTokenSecretArn: this Logz.io account already has an archive (id {id}, to {path}); Logz.io \
+         allows one archive per account, and it was left untouched: remove it in Logz.io or from the stack that \
+         made it, or use another Logz.io account"
+    )]
+    AnotherArchive { id: u64, path: String },
+    #[error(
+        "RoleArn: Logz.io could not assume the role (waited {waited} s): {error}; check that the role trusts \
+         Logz.io's account with the external ID of this Logz.io account and may write to the bucket"
+    )]
+    AssumeRoleRefused { waited: u64, error: LogzioError },
+    #[error(
+        "RoleArn: the external ID Logz.io presents for this archive is not the one role {role} trusts; the \
+         archive was removed again: give the role Logz.io's external ID (or LogzioApiTokenSecretArn instead of \
+         ExternalId)"
+    )]
+    ExternalIdMismatch { role: String },
+    #[error("Logz.io did not show the new settings of archive {id} within {waited} s of the update")]
+    NotShown { id: u64, waited: u64 },
+    #[error(transparent)]
+    Logzio(LogzioError),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+}
+
+impl From<LogzioError> for ArchiveError {
+    fn from(e: LogzioError) -> Self {
+        if e.is(LogzioErrorKind::Unauthorized) {
+            ArchiveError::Unauthorized(e)
+        } else {
+            ArchiveError::Logzio(e)
+        }
+    }
+}
+
+/// The archive-registration resource: Logz.io (with Secrets Manager for the token) and IAM (to read the role's
+/// trust), lent to every event.
+#[derive(Debug, Clone)]
+pub struct ArchiveRegistration<P, L> {
+    iam: P,
+    logzio: L,
+}
+
+fn parse(req: &Request) -> Result<ArchiveSpec, ArchiveError> {
+    let no_arn = || ArchiveError::NoPartition(req.stack_id.clone());
+    let partition = req.partition().ok_or_else(no_arn)?;
+    let stack = req.stack_account().ok_or_else(no_arn)?;
+    let spec = ArchiveSpec::parse(&req.properties, partition)?;
+    if spec.role_arn.account() != stack {
+        return Err(ArchiveError::RoleInOtherAccount {
+            role: spec.role_arn.account().to_owned(),
+            stack: stack.to_owned(),
+        });
+    }
+    Ok(spec)
+}
+
+fn settings_of(spec: &ArchiveSpec) -> ArchiveSettings {
+    ArchiveSettings {
+        enabled: spec.enabled,
+        compressed: spec.compressed,
+        path: spec.path(),
+        role_arn: spec.role_arn.to_string(),
+    }
+}
+
+/// The same archive as asked for: same bucket path and role (the switches may differ and are converged).
+fn same_target(a: &ArchiveSettings, b: &ArchiveSettings) -> bool {
+    a.path == b.path && a.role_arn == b.role_arn
+}
+
+fn success(id: u64) -> Success {
+    Success {
+        physical_resource_id: id.to_string(),
+        data: BTreeMap::from([("ArchiveId".to_owned(), id.to_string())]),
+    }
+}
+
+fn failure(e: &ArchiveError, id: Option<u64>) -> Failure {
+    Failure {
+        reason: e.to_string(),
+        physical_resource_id: id.map(|i| i.to_string()),
+    }
+}
+
+/// When to stop waiting for Logz.io: shortly before the work's deadline, at most [`MAX_ASSUME_WAIT`] from now.
+fn wait_until(req: &Request) -> Instant {
+    let cap = Instant::now() + MAX_ASSUME_WAIT;
+    match req.work_deadline {
+        Some(d) => d.checked_sub(DEADLINE_RESERVE).unwrap_or(d).min(cap),
+        None => cap,
+    }
+}
+
+/// The `sts:ExternalId` values a trust policy requires.
+fn trusted_external_ids(trust: &Value) -> Vec<String> {
+    let statements = match &trust["Statement"] {
+        Value::Array(s) => s.clone(),
+        one @ Value::Object(_) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    let mut ids = Vec::new();
+    for st in statements {
+        match &st["Condition"]["StringEquals"]["sts:ExternalId"] {
+            Value::String(x) => ids.push(x.clone()),
+            Value::Array(xs) => ids.extend(xs.iter().filter_map(Value::as_str).map(str::to_owned)),
+            _ => {}
+        }
+    }
+    ids
+}
+
+impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+    pub fn new(iam: P, logzio: L) -> Self {
+        ArchiveRegistration { iam, logzio }
+    }
+
+    async fn api(&self, lz: &Session<'_, L>, secret: &str, region: LogzioRegion) -> Result<Api, ArchiveError> {
+        let token = lz.api_token(secret).await.map_err(ArchiveError::Token)?;
+        Ok(Api { region, token })
+    }
+
+    /// POST (or PUT when `id` is given), retrying while Logz.io cannot assume the role yet.
+    async fn write(
+        &self,
+        lz: &Session<'_, L>,
+        api: &Api,
+        id: Option<u64>,
+        settings: &ArchiveSettings,
+        req: &Request,
+    ) -> Result<Archive, ArchiveError> {
+        let (start, until) = (Instant::now(), wait_until(req));
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let result = match id {
+                None => lz.create_archive(api, settings).await,
+                Some(id) => lz.update_archive(api, id, settings).await,
+            };
+            match result {
+                Err(e) if e.is(LogzioErrorKind::AssumeRoleRefused) => {
+                    if Instant::now() + delay >= until {
+                        let waited = start.elapsed().as_secs();
+                        return Err(ArchiveError::AssumeRoleRefused { waited, error: e });
+                    }
+                    tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "Logz.io cannot assume the role yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                Err(e) if id.is_none() && !e.is(LogzioErrorKind::Unauthorized) => {
+                    // A POST whose answer was lost may have taken effect (then a retry meets "already exists"):
+                    // an archive with exactly these settings is the one this call made.
+                    return match lz
+                        .list_archives(api)
+                        .await?
+                        .into_iter()
+                        .find(|a| same_target(&a.settings, settings))
+                    {
+                        Some(made) => Ok(made),
+                        None => Err(e.into()),
+                    };
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Creates the archive in the account `api` reaches (a Create, or an Update that moves to another account or
+    /// finds its archive gone): the new archive's id, or the reason, with the id of an archive left behind.
+    async fn register(
+        &self,
+        req: &Request,
+        log: &CallLog,
+        spec: &ArchiveSpec,
+    ) -> Result<u64, (ArchiveError, Option<u64>)> {
+        let lz = Session::new(&self.logzio, log);
+        let api = self
+            .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
+            .await
+            .map_err(|e| (e, None))?;
+        let settings = settings_of(spec);
+        let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
+        if let Some(a) = existing.into_iter().next() {
+            if !same_target(&a.settings, &settings) {
+                return Err((
+                    ArchiveError::AnotherArchive {
+                        id: a.id,
+                        path: a.settings.path,
+                    },
+                    None,
+                ));
+            }
+            // Ours, from an earlier delivery of this request (or one identical to it): converge.
+            if a.settings != settings {
+                self.write(&lz, &api, Some(a.id), &settings, req)
+                    .await
+                    .map_err(|e| (e, Some(a.id)))?;
+            }
+            return Ok(a.id);
+        }
+        let made = self
+            .write(&lz, &api, None, &settings, req)
+            .await
+            .map_err(|e| (e, None))?;
+        if let Err(e) = self.check_external_id(log, spec, &made).await {
+            return match lz.delete_archive(&api, made.id).await {
+                Ok(_) => Err((e, None)),
+                // Still there: the answer names it, so CloudFormation's rollback Delete removes it.
+                Err(_) => Err((e, Some(made.id))),
+            };
+        }
+        Ok(made.id)
+    }
+
+    /// The external ID Logz.io reports for the archive must be one the role trusts, when both are known.
+    async fn check_external_id(&self, log: &CallLog, spec: &ArchiveSpec, made: &Archive) -> Result<(), ArchiveError> {
+        let Some(presented) = &made.external_id else {
+            return Ok(());
+        };
+        let iam = IamSession::new(&self.iam, log);
+        let role = spec.role_arn.resource_name();
+        let trust = match iam.get_role(role).await {
+            Ok(Some(r)) => r.trust_policy,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(role, error = %e, "could not read the role's trust to compare the external ID");
+                return Ok(());
+            }
+        };
+        let trusted = trusted_external_ids(&trust);
+        if trusted.is_empty() || trusted.contains(presented) {
+            return Ok(());
+        }
+        Err(ArchiveError::ExternalIdMismatch { role: role.to_owned() })
+    }
+
+    async fn update_archive(&self, req: &Request, log: &CallLog) -> Result<u64, (ArchiveError, Option<u64>)> {
+        let spec = parse(req).map_err(|e| (e, None))?;
+        let current = req
+            .physical_resource_id
+            .as_deref()
+            .and_then(|id| id.parse::<u64>().ok());
+        let old = req.old_properties.as_ref().and_then(api_of);
+        let same_account = old
+            .as_ref()
+            .is_some_and(|(s, r)| s == spec.api.token_secret.as_str() && *r == spec.api.region);
+        let Some(id) = current.filter(|_| same_account) else {
+            // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one.
+            return self.register(req, log, &spec).await;
+        };
+        let lz = Session::new(&self.logzio, log);
+        let api = self
+            .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
+            .await
+            .map_err(|e| (e, None))?;
+        let settings = settings_of(&spec);
+        match lz.get_archive(&api, id).await.map_err(|e| (e.into(), None))? {
+            None => {
+                tracing::info!(
+                    archive = id,
+                    "the archive was deleted outside the stack: registering it again"
+                );
+                self.register(req, log, &spec).await
+            }
+            Some(a) if a.settings == settings => Ok(id),
+            Some(_) => {
+                self.write(&lz, &api, Some(id), &settings, req)
+                    .await
+                    .map_err(|e| (e, None))?;
+                self.read_until_shown(&lz, &api, id, &settings, req)
+                    .await
+                    .map_err(|e| (e, None))?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// Logz.io's updates are eventually consistent: read until the new settings show, as its Terraform provider
+    /// does, until shortly before the deadline.
+    async fn read_until_shown(
+        &self,
+        lz: &Session<'_, L>,
+        api: &Api,
+        id: u64,
+        settings: &ArchiveSettings,
+        req: &Request,
+    ) -> Result<(), ArchiveError> {
+        let (start, until) = (Instant::now(), wait_until(req));
+        let mut delay = Duration::from_millis(250);
+        loop {
+            if lz.get_archive(api, id).await?.is_some_and(|a| &a.settings == settings) {
+                return Ok(());
+            }
+            if Instant::now() + delay >= until {
+                return Err(ArchiveError::NotShown {
+                    id,
+                    waited: start.elapsed().as_secs(),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(4));
+        }
+    }
+
+    async fn delete_archive(&self, req: &Request, log: &CallLog) -> Result<(), ArchiveError> {
+        let Some(id) = req
+            .physical_resource_id
+            .as_deref()
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            tracing::info!("not an archive id (a Create that failed): nothing to delete");
+            return Ok(());
+        };
+        let Some((secret, region)) = api_of(&req.properties) else {
+            // Without the token no archive could have been made under these properties.
+            tracing::warn!(archive = id, "no valid LogzioApiTokenSecretArn: nothing can be deleted");
+            return Ok(());
+        };
+        let lz = Session::new(&self.logzio, log);
+        let api = self.api(&lz, &secret, region).await?;
+        if !lz.delete_archive(&api, id).await? {
+            tracing::info!(archive = id, "already gone");
+        }
+        Ok(())
+    }
+}
+
+/// The token secret and region from raw properties (an old or a Delete event's), read without judging the rest.
+fn api_of(properties: &Value) -> Option<(String, LogzioRegion)> {
+    let secret = properties.get("LogzioApiTokenSecretArn")?.as_str()?.to_owned();
+    let region = match properties.get("LogzioRegion").and_then(Value::as_str) {
+        Some(r) => r.parse().ok()?,
+        None => LogzioRegion::default(),
+    };
+    Some((secret, region))
+}
+
+impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
+    type Record = CallLog;
+
+    async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+        let spec = parse(req).map_err(|e| failure(&e, None))?;
+        match self.register(req, log, &spec).await {
+            Ok(id) => Ok(success(id)),
+            Err((e, id)) => Err(failure(&e, id)),
+        }
+    }
+
+    async fn update(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+        match self.update_archive(req, log).await {
+            Ok(id) => Ok(success(id)),
+            // A failed Update keeps the old id; an archive a replacement made and could not remove is named in
+            // the log (CloudFormation keeps the old id whatever the answer says).
+            Err((e, left)) => {
+                if let Some(id) = left {
+                    tracing::warn!(
+                        archive = id,
+                        "a new archive could not be removed after the update failed"
+                    );
+                }
+                Err(failure(&e, None))
+            }
+        }
+    }
+
+    async fn delete(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+        match self.delete_archive(req, log).await {
+            Ok(()) => Ok(Success {
+                physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
+                data: BTreeMap::new(),
+            }),
+            Err(e) => Err(failure(&e, None)),
+        }
+    }
+}

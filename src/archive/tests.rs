@@ -1,0 +1,354 @@
+//! The archive's decisions against the in-memory Logz.io and IAM: which calls each operation makes given what
+//! Logz.io holds, what it refuses, and what it leaves behind. `tests/faults.py` runs the shipped binary against
+//! the faithful fake of Logz.io's API (`tests/logzio_fake.py`), which checks the role in the IAM emulator.
+
+use super::*;
+use crate::cfn::RequestType;
+use crate::iam::fake::{FakeIam, FakeRole};
+use crate::logzio::fake::FakeLogzio;
+use serde_json::json;
+use std::time::SystemTime;
+
+const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/logs-archive/1";
+const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio-token-AbCdEf";
+const OTHER_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-token-AbCdEf";
+const ROLE: &str = "arn:aws:iam::123456789012:role/logzio/archive-role";
+const EXTERNAL_ID: &str = "logzio:aws:extid:issued";
+
+fn props(extra: Value) -> Value {
+    let mut p = json!({"LogzioApiTokenSecretArn": SECRET, "BucketName": "acme-logs", "RoleArn": ROLE});
+    for (k, v) in extra.as_object().expect("object") {
+        p[k] = v.clone();
+    }
+    p
+}
+
+fn request(request_type: RequestType, properties: Value, old: Option<Value>, physical: Option<&str>) -> Request {
+    let event = json!({
+        "RequestType": request_type.as_str(), "ResponseURL": "http://127.0.0.1:1/r", "StackId": STACK,
+        "RequestId": "req", "ResourceType": "Custom::LogzioArchive", "LogicalResourceId": "Archive",
+        "PhysicalResourceId": physical.unwrap_or(""), "ResourceProperties": properties,
+        "OldResourceProperties": old.unwrap_or(json!({})),
+    });
+    let mut req = Request::parse(&event).expect("request");
+    if physical.is_none() {
+        req.physical_resource_id = None;
+    }
+    req.work_deadline = Some(Instant::now() + Duration::from_secs(30));
+    req
+}
+
+struct World {
+    logzio: FakeLogzio,
+    iam: FakeIam,
+    archive: ArchiveRegistration<FakeIam, FakeLogzio>,
+}
+
+impl World {
+    fn new() -> World {
+        let (iam, logzio) = (FakeIam::default(), FakeLogzio::default());
+        logzio.account(SECRET, "token-1", "406095609952", EXTERNAL_ID);
+        logzio.account(
+            OTHER_SECRET,
+            "token-2",
+            "406095609952",
+            "logzio:aws:extid:other-account",
+        );
+        let mut role = FakeRole::default();
+        role.role.name = "archive-role".into();
+        role.role.path = "/logzio/".into();
+        role.role.trust_policy =
+            json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]});
+        iam.insert(role, SystemTime::now());
+        World {
+            archive: ArchiveRegistration::new(iam.clone(), logzio.clone()),
+            logzio,
+            iam,
+        }
+    }
+
+    async fn run(&self, req: Request) -> (Result<Success, Failure>, CallLog) {
+        let log = CallLog::default();
+        let result = match req.request_type {
+            RequestType::Create => self.archive.create(&req, &log).await,
+            RequestType::Update => self.archive.update(&req, &log).await,
+            RequestType::Delete => self.archive.delete(&req, &log).await,
+        };
+        (result, log)
+    }
+
+    async fn created(&self) -> String {
+        let (result, _) = self
+            .run(request(RequestType::Create, props(json!({})), None, None))
+            .await;
+        result.expect("created").physical_resource_id
+    }
+}
+
+fn reason(result: &Result<Success, Failure>) -> String {
+    result
+        .as_ref()
+        .map(|s| format!("succeeded: {s:?}"))
+        .unwrap_or_else(|f| f.reason.clone())
+}
+
+#[tokio::test]
+async fn a_create_reads_the_accounts_archives_then_registers_one() {
+    let w = World::new();
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let done = result.expect("created");
+    let held = w.logzio.archives("token-1");
+    assert_eq!(held.len(), 1);
+    assert_eq!(done.physical_resource_id, held[0].id.to_string());
+    assert_eq!(done.data["ArchiveId"], held[0].id.to_string());
+    let s = &held[0].settings;
+    assert_eq!(
+        (s.path.as_str(), s.role_arn.as_str(), s.enabled, s.compressed),
+        ("acme-logs", ROLE, true, true)
+    );
+    assert_eq!(
+        log.actions(),
+        ["GetSecretValue", "ListArchives", "CreateArchive", "GetRole"]
+    );
+}
+
+#[tokio::test]
+async fn another_archive_of_the_account_is_left_untouched_and_named() {
+    let w = World::new();
+    let (first, _) = w
+        .run(request(
+            RequestType::Create,
+            props(json!({"BucketName": "older-logs"})),
+            None,
+            None,
+        ))
+        .await;
+    first.expect("someone's archive");
+    let before = w.logzio.archives("token-1");
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let failure = result.expect_err("one archive per account");
+    assert!(failure.reason.contains("already has an archive"), "{failure:?}");
+    assert!(
+        failure.reason.contains("to older-logs"),
+        "names its bucket: {failure:?}"
+    );
+    assert_eq!(
+        failure.physical_resource_id, None,
+        "the rollback Delete gets an id that is no archive's"
+    );
+    assert_eq!(w.logzio.archives("token-1"), before);
+    assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"]);
+    // The rollback Delete of that failed Create, with the protocol's default id, touches nothing.
+    let (deleted, log) = w
+        .run(request(
+            RequestType::Delete,
+            props(json!({})),
+            None,
+            Some("Archive-req"),
+        ))
+        .await;
+    deleted.expect("success");
+    assert!(log.calls().is_empty());
+    assert_eq!(w.logzio.archives("token-1"), before);
+}
+
+#[tokio::test]
+async fn a_redelivered_create_converges_on_its_own_archive() {
+    let w = World::new();
+    let id = w.created().await;
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    assert_eq!(result.expect("converged").physical_resource_id, id);
+    assert_eq!(w.logzio.archives("token-1").len(), 1);
+    assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"]);
+}
+
+#[tokio::test]
+async fn a_role_logzio_cannot_assume_yet_is_retried_until_it_can() {
+    let w = World::new();
+    w.logzio.refuse("CreateArchive", LogzioErrorKind::AssumeRoleRefused, 2);
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    result.expect("created on the third try");
+    assert!(
+        log.to_string()
+            .contains("CreateArchive:400,CreateArchive:400,CreateArchive,"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_that_never_clears_fails_before_the_deadline_with_logzios_reason() {
+    let w = World::new();
+    w.logzio
+        .refuse("CreateArchive", LogzioErrorKind::AssumeRoleRefused, u32::MAX);
+    let mut req = request(RequestType::Create, props(json!({})), None, None);
+    let deadline = Instant::now() + Duration::from_millis(3500);
+    req.work_deadline = Some(deadline);
+    let (result, _) = w.run(req).await;
+    assert!(Instant::now() < deadline, "gave up before the work's deadline");
+    let r = reason(&result);
+    assert!(
+        r.starts_with("RoleArn: Logz.io could not assume the role (waited "),
+        "{r}"
+    );
+    assert!(r.contains("HTTP 400"), "{r}");
+    assert!(w.logzio.archives("token-1").is_empty());
+}
+
+#[tokio::test]
+async fn an_external_id_the_role_does_not_trust_removes_the_new_archive() {
+    let w = World::new();
+    w.iam.edit(
+        "archive-role",
+        |r| {
+            r.role.trust_policy =
+                json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": "hand-typed"}}}]})
+        },
+    );
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let r = reason(&result);
+    assert!(
+        r.starts_with(
+            "RoleArn: the external ID Logz.io presents for this archive is not the one role archive-role trusts"
+        ),
+        "{r}"
+    );
+    assert!(
+        !r.contains(EXTERNAL_ID) && !r.contains("hand-typed"),
+        "no external ID in a Reason: {r}"
+    );
+    assert!(w.logzio.archives("token-1").is_empty());
+    assert!(log.actions().ends_with(&["GetRole", "DeleteArchive"]), "{log}");
+}
+
+#[tokio::test]
+async fn an_update_in_the_same_account_replaces_the_settings_in_place() {
+    let w = World::new();
+    let id = w.created().await;
+    let (result, log) = w
+        .run(request(
+            RequestType::Update,
+            props(json!({"Enabled": "false"})),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    assert_eq!(result.expect("updated").physical_resource_id, id);
+    assert!(!w.logzio.archives("token-1")[0].settings.enabled);
+    assert_eq!(
+        log.actions(),
+        ["GetSecretValue", "GetArchive", "UpdateArchive", "GetArchive"]
+    );
+    let (result, log) = w
+        .run(request(
+            RequestType::Update,
+            props(json!({"Enabled": "false"})),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    result.expect("no-op");
+    assert_eq!(
+        log.actions(),
+        ["GetSecretValue", "GetArchive"],
+        "no write when nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn an_update_to_another_logzio_account_registers_a_new_archive() {
+    let w = World::new();
+    let id = w.created().await;
+    // The role (updated first: the archive's RoleArn depends on it) now trusts the other account's external ID.
+    w.iam.edit("archive-role", |r| {
+        r.role.trust_policy =
+            json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": "logzio:aws:extid:other-account"}}}]})
+    });
+    let new = props(json!({"LogzioApiTokenSecretArn": OTHER_SECRET}));
+    let (result, _) = w
+        .run(request(
+            RequestType::Update,
+            new.clone(),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    let new_id = result.expect("replaced").physical_resource_id;
+    assert_ne!(new_id, id);
+    assert_eq!(w.logzio.archives("token-2")[0].id.to_string(), new_id);
+    assert_eq!(
+        w.logzio.archives("token-1").len(),
+        1,
+        "the old one is CloudFormation's Delete's to remove"
+    );
+    // That Delete carries the old properties: it removes the old archive from the old account.
+    let (deleted, _) = w
+        .run(request(RequestType::Delete, props(json!({})), None, Some(&id)))
+        .await;
+    deleted.expect("deleted");
+    assert!(w.logzio.archives("token-1").is_empty());
+    assert_eq!(w.logzio.archives("token-2").len(), 1);
+}
+
+#[tokio::test]
+async fn an_update_of_an_archive_deleted_outside_registers_it_again() {
+    let w = World::new();
+    let id = w.created().await;
+    w.logzio.delete_outside("token-1", id.parse().expect("numeric"));
+    let (result, _) = w
+        .run(request(
+            RequestType::Update,
+            props(json!({"Compressed": "false"})),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    let new_id = result.expect("registered again").physical_resource_id;
+    assert_ne!(new_id, id);
+    assert!(!w.logzio.archives("token-1")[0].settings.compressed);
+}
+
+#[tokio::test]
+async fn a_delete_removes_its_archive_and_a_missing_one_is_success() {
+    let w = World::new();
+    let id = w.created().await;
+    let (result, log) = w
+        .run(request(RequestType::Delete, props(json!({})), None, Some(&id)))
+        .await;
+    result.expect("deleted");
+    assert_eq!(log.actions(), ["GetSecretValue", "DeleteArchive"]);
+    assert!(w.logzio.archives("token-1").is_empty());
+    let (again, _) = w
+        .run(request(RequestType::Delete, props(json!({})), None, Some(&id)))
+        .await;
+    again.expect("404 is success");
+}
+
+#[tokio::test]
+async fn a_role_of_another_account_is_refused_before_any_call() {
+    let w = World::new();
+    let (result, log) = w
+        .run(request(
+            RequestType::Create,
+            props(json!({"RoleArn": "arn:aws:iam::999988887777:role/r"})),
+            None,
+            None,
+        ))
+        .await;
+    assert!(
+        reason(&result).starts_with("RoleArn: the role is in account 999988887777, but the stack is in 123456789012")
+    );
+    assert!(log.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_logzio_refuses_names_the_property() {
+    let w = World::new();
+    w.logzio.refuse("ListArchives", LogzioErrorKind::Unauthorized, 1);
+    let (result, _) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let r = reason(&result);
+    assert!(
+        r.starts_with("LogzioApiTokenSecretArn: Logz.io refused the API token"),
+        "{r}"
+    );
+    assert!(!r.contains("token-1"));
+}

@@ -1,0 +1,231 @@
+//! Logz.io, as the resources see it: a narrow port ([`LogzioPort`]) for the calls they make — the API token from
+//! Secrets Manager, the account's external ID and AWS account, the archive settings — one adapter over HTTP and
+//! the AWS SDK ([`http::HttpLogzio`]), and a [`Session`] that records every call in the invocation's
+//! [`CallLog`]. The in-memory fake (`fake`, unit tests only) implements the same port; the faithful fake of
+//! Logz.io's public API for the test tiers is `tests/logzio_fake.py`.
+//!
+//! The token and the external ID are secrets: neither reaches a log line, a Reason or Data (their `Debug` is
+//! redacted, and errors carry Logz.io's status and message only).
+
+#[cfg(test)]
+pub mod fake;
+pub mod http;
+
+use crate::iam::{CallLog, CallState};
+use crate::properties::LogzioRegion;
+use std::fmt;
+use std::future::Future;
+
+/// A Logz.io API token. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken(String);
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
+impl ApiToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        ApiToken(token.into())
+    }
+
+    /// The token itself, for the request header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One Logz.io account's API: the region (the host) and the token.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub region: LogzioRegion,
+    pub token: ApiToken,
+}
+
+/// What `GET /v1/log-shipping/s3-buckets/aws-assume-role-details` answers: the AWS account to trust and the
+/// external ID to require. Unvalidated: the caller holds them to the rules. `Debug` hides the external ID.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AssumeRoleDetails {
+    pub aws_account_id: String,
+    pub external_id: String,
+}
+
+impl fmt::Debug for AssumeRoleDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AssumeRoleDetails {{ aws_account_id: {:?}, external_id: <redacted> }}",
+            self.aws_account_id
+        )
+    }
+}
+
+/// The archive settings this project manages: S3 with an IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSettings {
+    pub enabled: bool,
+    pub compressed: bool,
+    /// `bucket` or `bucket/prefix`.
+    pub path: String,
+    pub role_arn: String,
+}
+
+/// An archive as Logz.io holds it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Archive {
+    pub id: u64,
+    pub settings: ArchiveSettings,
+    /// The external ID Logz.io presents when it assumes the role, when its answer says.
+    pub external_id: Option<String>,
+}
+
+impl fmt::Debug for Archive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Archive")
+            .field("id", &self.id)
+            .field("settings", &self.settings)
+            .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// What kind of failure: the resources decide on these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogzioErrorKind {
+    /// 401/403: the token is not accepted (or the secret could not be read).
+    Unauthorized,
+    /// 404.
+    NotFound,
+    /// Logz.io could not assume the role (yet): the role may be too new for IAM to have propagated it.
+    AssumeRoleRefused,
+    /// 429, 5xx, connection errors and timeouts, after the adapter's retries.
+    Transient,
+    Other,
+}
+
+/// One failed call to Logz.io or to Secrets Manager, with its status and message (never the token).
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct LogzioError {
+    /// What was called: `logzio:POST /v2/archive/settings`, `secretsmanager:GetSecretValue`.
+    pub call: String,
+    pub kind: LogzioErrorKind,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// Logz.io's `errorCode` or the AWS error code, when given.
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for LogzioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.call)?;
+        if let Some(status) = self.status {
+            write!(f, ": HTTP {status}")?;
+        }
+        if !self.code.is_empty() {
+            write!(f, ": {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl LogzioError {
+    pub fn is(&self, kind: LogzioErrorKind) -> bool {
+        self.kind == kind
+    }
+}
+
+/// The calls the resources make, one request each (the adapter retries transient failures inside one call).
+pub trait LogzioPort: Send + Sync + 'static {
+    /// Secrets Manager GetSecretValue: the token is the secret's SecretString.
+    fn api_token(&self, secret_arn: &str) -> impl Future<Output = Result<ApiToken, LogzioError>> + Send;
+    /// `GET /v1/log-shipping/s3-buckets/aws-assume-role-details`.
+    fn assume_role_details(&self, api: &Api) -> impl Future<Output = Result<AssumeRoleDetails, LogzioError>> + Send;
+    /// `GET /v2/archive/settings`: the account's archives (none, or one).
+    fn list_archives(&self, api: &Api) -> impl Future<Output = Result<Vec<Archive>, LogzioError>> + Send;
+    /// `GET /v2/archive/settings/{id}`; None on 404.
+    fn get_archive(&self, api: &Api, id: u64) -> impl Future<Output = Result<Option<Archive>, LogzioError>> + Send;
+    /// `POST /v2/archive/settings`.
+    fn create_archive(
+        &self,
+        api: &Api,
+        s: &ArchiveSettings,
+    ) -> impl Future<Output = Result<Archive, LogzioError>> + Send;
+    /// `PUT /v2/archive/settings/{id}` (the full body).
+    fn update_archive(
+        &self,
+        api: &Api,
+        id: u64,
+        s: &ArchiveSettings,
+    ) -> impl Future<Output = Result<Archive, LogzioError>> + Send;
+    /// `DELETE /v2/archive/settings/{id}`; false when it was already gone (404).
+    fn delete_archive(&self, api: &Api, id: u64) -> impl Future<Output = Result<bool, LogzioError>> + Send;
+}
+
+/// The Logz.io calls of one invocation, recorded in its [`CallLog`] like the IAM calls.
+#[derive(Debug)]
+pub struct Session<'a, L> {
+    port: &'a L,
+    log: &'a CallLog,
+}
+
+impl<'a, L: LogzioPort> Session<'a, L> {
+    pub fn new(port: &'a L, log: &'a CallLog) -> Self {
+        Session { port, log }
+    }
+
+    async fn recorded<T>(
+        &self,
+        action: &'static str,
+        target: &str,
+        call: impl Future<Output = Result<T, LogzioError>>,
+    ) -> Result<T, LogzioError> {
+        let i = self.log.start(action, target);
+        let result = call.await;
+        let state = match &result {
+            Ok(_) => CallState::Done,
+            Err(e) => CallState::Refused(e.status.map_or_else(|| e.code.clone(), |s| s.to_string())),
+        };
+        self.log.finish(i, state, None);
+        result
+    }
+
+    pub async fn api_token(&self, secret_arn: &str) -> Result<ApiToken, LogzioError> {
+        self.recorded("GetSecretValue", secret_arn, self.port.api_token(secret_arn))
+            .await
+    }
+
+    pub async fn assume_role_details(&self, api: &Api) -> Result<AssumeRoleDetails, LogzioError> {
+        self.recorded("GetAssumeRoleDetails", "-", self.port.assume_role_details(api))
+            .await
+    }
+
+    pub async fn list_archives(&self, api: &Api) -> Result<Vec<Archive>, LogzioError> {
+        self.recorded("ListArchives", "-", self.port.list_archives(api)).await
+    }
+
+    pub async fn get_archive(&self, api: &Api, id: u64) -> Result<Option<Archive>, LogzioError> {
+        self.recorded("GetArchive", &id.to_string(), self.port.get_archive(api, id))
+            .await
+    }
+
+    pub async fn create_archive(&self, api: &Api, s: &ArchiveSettings) -> Result<Archive, LogzioError> {
+        self.recorded("CreateArchive", "-", self.port.create_archive(api, s))
+            .await
+    }
+
+    pub async fn update_archive(&self, api: &Api, id: u64, s: &ArchiveSettings) -> Result<Archive, LogzioError> {
+        self.recorded("UpdateArchive", &id.to_string(), self.port.update_archive(api, id, s))
+            .await
+    }
+
+    pub async fn delete_archive(&self, api: &Api, id: u64) -> Result<bool, LogzioError> {
+        self.recorded("DeleteArchive", &id.to_string(), self.port.delete_archive(api, id))
+            .await
+    }
+}
