@@ -92,12 +92,11 @@ pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_
         // Every Create and Update is answered FAILED with this; the function still starts and answers.
         tracing::error!(error = %e, "invalid deployment settings");
     }
-    // Secrets Manager (the Logz.io token) from the same configuration: building the client makes no call, so a
+    // Secrets Manager (the Logz.io token) from the same configuration, its client built on first use: a
     // role-only event pays nothing for it.
-    let secrets = aws_sdk_secretsmanager::Client::new(&config);
     let logzio = logzio::http::HttpLogzio::new(
         sender.http_client(),
-        secrets,
+        logzio::http::Secrets::lazy(config.clone()),
         std::env::var(logzio::http::API_URL_VAR).ok(),
     );
     let resources = dispatch::LogzioResources {

@@ -119,27 +119,32 @@ impl BucketPattern {
 
     /// True when `bucket` matches the pattern as S3 and IAM match wildcards.
     pub fn matches(&self, bucket: &str) -> bool {
-        let (p, s): (Vec<char>, Vec<char>) = (self.0.chars().collect(), bucket.chars().collect());
-        // Two-pointer glob match, backtracking to the last '*'.
-        let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-        while j < s.len() {
-            if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
-                i += 1;
-                j += 1;
-            } else if i < p.len() && p[i] == '*' {
-                star = Some(i);
-                mark = j;
-                i += 1;
-            } else if let Some(st) = star {
-                i = st + 1;
-                mark += 1;
-                j = mark;
-            } else {
-                return false;
-            }
-        }
-        p[i..].iter().all(|c| *c == '*')
+        wildcard_match(&self.0, bucket)
     }
+}
+
+/// IAM's wildcard match (of a Resource pattern, or a bucket pattern): `*` any run of characters, `?` any one.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Two-pointer glob match, backtracking to the last '*'.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
 }
 
 impl fmt::Display for BucketPattern {

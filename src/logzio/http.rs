@@ -19,9 +19,38 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct HttpLogzio {
     http: reqwest::Client,
-    secrets: aws_sdk_secretsmanager::Client,
+    secrets: Secrets,
     /// `LOGZIO_API_URL`, checked at start; an invalid one fails every call with its reason.
     base_override: Result<Option<String>, String>,
+}
+
+/// The Secrets Manager client, built on first use: an event that needs no token (a role with `ExternalId`)
+/// pays nothing for it, cold or warm.
+#[derive(Debug, Clone)]
+pub enum Secrets {
+    /// Built from this configuration when first needed.
+    Lazy(
+        std::sync::Arc<(
+            aws_config::SdkConfig,
+            std::sync::OnceLock<aws_sdk_secretsmanager::Client>,
+        )>,
+    ),
+    /// Built already (tests give one with its own endpoint and interceptors).
+    Ready(aws_sdk_secretsmanager::Client),
+}
+
+impl Secrets {
+    /// A client built from `config` on first use.
+    pub fn lazy(config: aws_config::SdkConfig) -> Self {
+        Secrets::Lazy(std::sync::Arc::new((config, std::sync::OnceLock::new())))
+    }
+
+    fn client(&self) -> &aws_sdk_secretsmanager::Client {
+        match self {
+            Secrets::Lazy(lazy) => lazy.1.get_or_init(|| aws_sdk_secretsmanager::Client::new(&lazy.0)),
+            Secrets::Ready(c) => c,
+        }
+    }
 }
 
 /// Checks an API base URL override: https anywhere, plain http only for a loopback address.
@@ -51,7 +80,7 @@ pub fn check_api_url(url: &str) -> Result<String, String> {
 
 impl HttpLogzio {
     /// `base_override`: the value of `LOGZIO_API_URL`, if set.
-    pub fn new(http: reqwest::Client, secrets: aws_sdk_secretsmanager::Client, base_override: Option<String>) -> Self {
+    pub fn new(http: reqwest::Client, secrets: Secrets, base_override: Option<String>) -> Self {
         let base_override = base_override
             .filter(|u| !u.is_empty())
             .map(|u| check_api_url(&u))
@@ -243,7 +272,14 @@ const SETTINGS: &str = "/v2/archive/settings";
 impl LogzioPort for HttpLogzio {
     async fn api_token(&self, secret_arn: &str) -> Result<ApiToken, LogzioError> {
         let call = "secretsmanager:GetSecretValue".to_owned();
-        match self.secrets.get_secret_value().secret_id(secret_arn).send().await {
+        match self
+            .secrets
+            .client()
+            .get_secret_value()
+            .secret_id(secret_arn)
+            .send()
+            .await
+        {
             Ok(out) => match out.secret_string().map(str::trim).filter(|s| !s.is_empty()) {
                 Some(token) => Ok(ApiToken::new(token)),
                 None => Err(LogzioError {

@@ -12,26 +12,7 @@ use std::collections::BTreeMap;
 
 /// IAM's wildcard match of a Resource pattern: `*` any run of characters, `?` any one character.
 fn iam_matches(pattern: &str, arn: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), arn.chars().collect());
-    // Classic two-pointer glob match with backtracking to the last '*'.
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < s.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(st) = star {
-            i = st + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|c| *c == '*')
+    logzio_role::limits::wildcard_match(pattern, arn)
 }
 
 #[test]

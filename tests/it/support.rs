@@ -10,7 +10,7 @@ use logzio_role::cfn::{Delivery, Handler};
 use logzio_role::dispatch::LogzioResources;
 use logzio_role::iam::sdk::SdkIam;
 use logzio_role::limits::Limits;
-use logzio_role::logzio::http::HttpLogzio;
+use logzio_role::logzio::http::{HttpLogzio, Secrets};
 use logzio_role::resource::ArchiveRole;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -167,7 +167,7 @@ pub fn secrets_client(account: &str) -> aws_sdk_secretsmanager::Client {
 /// The Logz.io adapter the handler under test uses: Secrets Manager on moto, the API at `api_url` (none: the
 /// region's real host, which these tests never reach).
 pub fn logzio(account: &str, api_url: Option<String>) -> HttpLogzio {
-    HttpLogzio::new(reqwest::Client::new(), secrets_client(account), api_url)
+    HttpLogzio::new(reqwest::Client::new(), Secrets::Ready(secrets_client(account)), api_url)
 }
 
 pub fn iam_client(endpoint: &str, account: &str, fail: Faults, hang: Faults) -> aws_sdk_iam::Client {
