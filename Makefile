@@ -64,9 +64,10 @@ clippy:
 templates: tools
 	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t template.yaml
 	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t examples/archive.yaml
-	$(OFFLINE_ENV) $(VENV)/bin/cfn-lint template.yaml examples/archive.yaml
+	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t examples/archive-external-id.yaml
+	$(OFFLINE_ENV) $(VENV)/bin/cfn-lint template.yaml examples/archive.yaml examples/archive-external-id.yaml
 	$(OFFLINE_ENV) $(VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
-		-f template.yaml -f examples/archive.yaml
+		-f template.yaml -f examples/archive.yaml -f examples/archive-external-id.yaml
 
 lint: fmt clippy templates
 

@@ -79,8 +79,10 @@ impl<P: IamPort + Clone, L: LogzioPort + Clone> CustomResource for LogzioResourc
     }
 
     async fn undo_after_deadline(&self, req: &Request, log: &CallLog) {
-        if let Kind::Role = kind(req) {
-            self.role.undo_after_deadline(req, log).await
+        match kind(req) {
+            Kind::Role => self.role.undo_after_deadline(req, log).await,
+            Kind::Archive => self.archive.undo_after_deadline(req, log).await,
+            Kind::Unknown => {}
         }
     }
 }

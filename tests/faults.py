@@ -1,8 +1,9 @@
 """The fault tier: the release binary, unchanged, under a local Lambda Runtime API, with IAM behind a
-fault-injecting proxy (tests/iam_proxy.py) in front of moto and a ResponseURL that can fail. Each scenario
-injects one fault and asserts what CloudFormation would see: the status answered (or that nothing could be),
-the role as IAM holds it afterwards, and that the answer came before the Lambda deadline. One process serves
-every scenario, as a warm Lambda would, and its memory is measured across many events.
+fault-injecting proxy (tests/iam_proxy.py) in front of moto, Logz.io played by its fake (tests/logzio_fake.py,
+which injects Logz.io's faults), Secrets Manager in moto, and a ResponseURL that can fail. Each scenario injects
+one fault and asserts what CloudFormation would see: the status answered (or that nothing could be), the role as
+IAM and the archive as Logz.io hold them afterwards, and that the answer came before the Lambda deadline. One
+process serves every scenario, as a warm Lambda would, and its memory is measured across many events.
 
     python tests/faults.py target/release/logzio-role --panic-probe target/debug/examples/panic_probe
     python tests/faults.py target/release/logzio-role -k reset   # the scenarios whose name contains "reset"
@@ -16,6 +17,7 @@ import socket
 import sys
 import time
 import traceback
+import uuid
 from pathlib import Path
 
 import boto3
@@ -23,11 +25,16 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iam_proxy import IamProxy  # noqa: E402
-from lambda_local import EXTERNAL_ID, LocalLambda, load_event, start_binary  # noqa: E402
+from lambda_local import EXTERNAL_ID, LocalLambda, load_event, start_binary, token_props, token_secret  # noqa: E402
+from logzio_fake import FakeLogzio  # noqa: E402
 
 # The one definition of a write call, shared with the Rust code (src/iam/calls.rs WRITE_ACTIONS).
 WRITES = {line.strip() for line in (Path(__file__).resolve().parent / "iam_write_actions.txt").read_text().splitlines()
           if line.strip() and not line.startswith("#")}
+# Logz.io (the fake): a new role is refused for this long (IAM propagation); a read lags this long behind a PUT.
+PROPAGATION_S = 1.0
+CONSISTENCY_S = 0.3
+SETTINGS = "/v2/archive/settings"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                             "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]})
 
@@ -42,11 +49,19 @@ class Tier:
         # Out-of-band changes and state reads go to moto directly, not through the proxy.
         self.iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
                                 aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.moto_port = moto_port
         self.proxy = IamProxy(moto_port)
+        # Logz.io checks roles against moto directly: its reads are not the handler's IAM calls.
+        self.logzio = FakeLogzio(f"http://127.0.0.1:{moto_port}", propagation_s=PROPAGATION_S,
+                                 consistency_s=CONSISTENCY_S)
+        self.lz = []  # the Logz.io calls of the last run(): (method, path, status)
+        # Every secret the logs must never show: the sample ExternalId, each API token, each issued external ID.
+        self.secrets = [EXTERNAL_ID]
         self.lam = LocalLambda()
         self.log = []
         # The most verbose logging a user can choose (TRACE, JSON): no fault path may print a secret.
-        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=True)
+        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=True,
+                                 logzio_url=self.logzio.url, secrets_port=moto_port)
         self.checks = []
         self.scenario = ""
 
@@ -56,6 +71,7 @@ class Tier:
         self.proc.pump.join(10)  # every line the process wrote is in self.log
         self.lam.released.set()
         self.proxy.stop()
+        self.logzio.stop()
         self.lam.server.shutdown()
         self.moto.stop()
 
@@ -72,6 +88,7 @@ class Tier:
 
     def update(self, create_event, physical, **props):
         e = load_event("update.json")
+        e["ResourceType"] = create_event["ResourceType"]
         e["LogicalResourceId"] = create_event["LogicalResourceId"]
         e["PhysicalResourceId"] = physical
         e["OldResourceProperties"] = copy.deepcopy(create_event["ResourceProperties"])
@@ -80,6 +97,7 @@ class Tier:
 
     def delete(self, create_event, physical):
         e = load_event("delete.json")
+        e["ResourceType"] = create_event["ResourceType"]
         e["LogicalResourceId"] = create_event["LogicalResourceId"]
         e["PhysicalResourceId"] = physical
         e["ResourceProperties"] = copy.deepcopy(create_event["ResourceProperties"])
@@ -91,9 +109,15 @@ class Tier:
         whatever the fault: at most one answer is delivered (2xx), and the writes of the first delivery are never
         made again by a redelivery."""
         self.proxy.take_calls()
+        self.logzio.calls()
         (kind, result), answers = self.lam.invoke(event, timeout_s=timeout_s, **kw)
         body = json.loads(answers[-1]["body"]) if answers else {}
         calls = self.proxy.take_calls()
+        self.lz = self.logzio.calls()
+        self.check("no answer carries a token or an external ID", not any(
+            x in a["body"].decode(errors="replace") for a in answers for x in self.secrets))
+        self.check("at most one archive made", sum(c[0] == "POST" and c[2] in (200, 201) for c in self.lz) <= 1,
+                   self.lz)
         self.check("at most one delivered answer", sum(a["status"] == 200 for a in answers) <= 1, answers)
         made = [(c[0]) for c in writes(calls)]
         self.check("no write repeated by a redelivery", len(self.lam.last["deliveries"]) == 1
@@ -135,6 +159,51 @@ class Tier:
         _, _, _, body, _ = self.run(e)
         assert body.get("Status") == "SUCCESS", body
         return e, body["PhysicalResourceId"]
+
+
+    # --- Logz.io ------------------------------------------------------------------------------------------
+
+    def account(self, name, **kw):
+        """A new Logz.io account (`kw`: FakeLogzio.add_account's) and its API token as a Secrets Manager secret:
+        {"token", "secret" (the ARN), "external_id" (the one Logz.io issued)}."""
+        token = f"LOCAL-SECRET-TOKEN-{name}-{uuid.uuid4().hex}"
+        info = self.logzio.add_account(token, **kw)
+        self.secrets += [token, info["external_id"]]
+        return {"token": token, "external_id": info["external_id"],
+                "secret": token_secret(self.moto_port, f"logzio/{name}", token)}
+
+    def role_event(self, logical, acct, **props):
+        """A role's Create with its trust from Logz.io's API (the account's token), not a hand-copied ExternalId."""
+        e = self.create(logical, **props)
+        e["ResourceProperties"] = token_props(e["ResourceProperties"], acct["secret"])
+        return e
+
+    def token_role(self, logical, acct, settle=False, **props):
+        """A role made by a plain Create from the token: (event, name, ARN). `settle`: wait until Logz.io may
+        assume it (its propagation delay has passed), so that a scenario's fault meets the first POST."""
+        e = self.role_event(logical, acct, **props)
+        _, _, _, body, _ = self.run(e)
+        assert body.get("Status") == "SUCCESS", body
+        if settle:
+            time.sleep(PROPAGATION_S + 0.1)
+        return e, body["PhysicalResourceId"], body["Data"]["Arn"]
+
+    def archive_event(self, logical, acct, role_arn, **props):
+        """A Create of the archive in the account, archiving with `role_arn` (a property None: left out)."""
+        e = load_event("archive-create.json")
+        e["LogicalResourceId"] = logical
+        p = e["ResourceProperties"]
+        p.update(LogzioApiTokenSecretArn=acct["secret"], RoleArn=role_arn, **props)
+        e["ResourceProperties"] = {k: v for k, v in p.items() if v is not None}
+        return e
+
+    def held(self, acct):
+        """The archives Logz.io holds for the account: [{"id", "settings"}]."""
+        return self.logzio.archives(acct["token"])
+
+    def lz_writes(self):
+        """The Logz.io calls of the last run() that change something (whatever their answer)."""
+        return [c for c in self.lz if c[0] in ("POST", "PUT", "DELETE")]
 
 
 def writes(calls):
@@ -502,6 +571,251 @@ def event_delete_for_a_create_that_failed(t):
     t.in_time(answers)
 
 
+# --- Logz.io (Custom::LogzioArchive, and the role's trust from the token) ---------------------------------
+
+def settings(archive):
+    """(path, role ARN, enabled, compressed, external ID) of an archive as Logz.io holds it."""
+    s = archive["settings"]
+    s3 = s["amazonS3StorageSettings"]
+    creds = s3["s3IamCredentials"]
+    return s3["path"], creds["arn"], s["enabled"], s["compressed"], creds.get("externalId")
+
+
+def one_archive(t, acct, archive_id, role_arn, path="acme-logzio-archive/logzio", enabled=True, compressed=True):
+    """Logz.io holds exactly this one archive for the account, presenting the account's external ID."""
+    held = t.held(acct)
+    return (len(held) == 1 and str(held[0]["id"]) == str(archive_id)
+            and settings(held[0]) == (path, role_arn, enabled, compressed, acct["external_id"]))
+
+
+@scenario
+def logzio_401_bad_token(t):
+    # The secret holds a token Logz.io does not know (revoked, or another service's).
+    token = f"LOCAL-SECRET-TOKEN-unknown-{uuid.uuid4().hex}"
+    t.secrets.append(token)
+    acct = {"token": token, "secret": token_secret(t.moto_port, "logzio/unknown", token)}
+    e = t.archive_event("BadToken", acct, "arn:aws:iam::123456789012:role/logzio/bad-token-role")
+    _, _, answers, body, _ = t.run(e)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming LogzioApiTokenSecretArn and Logz.io's 401", body.get("Status") == "FAILED"
+            and reason.startswith("LogzioApiTokenSecretArn") and "401" in reason, body)
+    t.check("one call, refused, not retried; nothing written", t.lz == [("GET", SETTINGS, 401)], t.lz)
+    t.in_time(answers)
+    _, _, answers, body, _ = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+    t.check("the rollback Delete succeeds and calls Logz.io for nothing", body.get("Status") == "SUCCESS"
+            and t.lz == [], (body, t.lz))
+
+
+@scenario
+def logzio_429_then_success(t):
+    acct = t.account("Lz429")
+    _, _, arn = t.token_role("Lz429Role", acct, settle=True)
+    t.logzio.fault("POST", SETTINGS, 429, times=2)
+    _, _, answers, body, _ = t.run(t.archive_event("Lz429", acct, arn))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("POST retried after two 429s", [c[2] for c in t.lz if c[0] == "POST"] == [429, 429, 200], t.lz)
+    t.check("one archive, the answer's id", one_archive(t, acct, body.get("PhysicalResourceId"), arn), t.held(acct))
+    t.in_time(answers)
+
+
+@scenario
+def logzio_5xx_then_success(t):
+    acct = t.account("Lz5xx")
+    _, _, arn = t.token_role("Lz5xxRole", acct, settle=True)
+    t.logzio.fault("GET", SETTINGS, 503)
+    t.logzio.fault("POST", SETTINGS, 500)
+    t.logzio.fault("POST", SETTINGS, 502, body="<html><body>502 Bad Gateway</body></html>")
+    _, _, answers, body, _ = t.run(t.archive_event("Lz5xx", acct, arn))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("the list and the POST retried", [c[2] for c in t.lz if c[0] == "GET"][:2] == [503, 200]
+            and [c[2] for c in t.lz if c[0] == "POST"] == [500, 502, 200], t.lz)
+    t.check("one archive, the answer's id", one_archive(t, acct, body.get("PhysicalResourceId"), arn), t.held(acct))
+    t.in_time(answers)
+
+
+@scenario
+def logzio_refusal_that_never_clears(t):
+    acct = t.account("Refused")
+    _, _, arn = t.token_role("RefusedRole", acct)
+    t.logzio.fault("POST", SETTINGS, "refuse_assume", times=10**9)
+    e = t.archive_event("Refused", acct, arn)
+    _, _, answers, body, _ = t.run(e, timeout_s=8)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming RoleArn with Logz.io's message, not a timeout", body.get("Status") == "FAILED"
+            and reason.startswith("RoleArn") and f"Logz.io could not assume role {arn}" in reason
+            and "ASSUME_ROLE_FAILED" in reason and "timed out" not in reason, body)
+    t.check("the POST was retried while refused", [c[2] for c in t.lz if c[0] == "POST"].count(400) >= 2, t.lz)
+    t.in_time(answers)
+    t.check("nothing registered", t.held(acct) == [], t.held(acct))
+    t.logzio.clear_faults()
+    _, _, _, body, _ = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+    t.check("the rollback Delete succeeds and writes nothing", body.get("Status") == "SUCCESS"
+            and t.lz_writes() == [], (body, t.lz))
+
+
+@scenario
+def logzio_archive_already_exists(t):
+    # Another stack (or the console) registered this Logz.io account's one archive, to another bucket.
+    acct = t.account("Taken")
+    _, _, arn = t.token_role("TakenRole", acct)
+    _, _, _, first, _ = t.run(t.archive_event("TakenFirst", acct, arn))
+    t.check("the first archive is made", first.get("Status") == "SUCCESS", first)
+    before = t.held(acct)
+    e = t.archive_event("TakenSecond", acct, arn, BucketName="other-logzio-archive", KeyPrefix=None)
+    _, _, answers, body, _ = t.run(e)
+    reason = body.get("Reason", "")
+    failed_id = body.get("PhysicalResourceId", "")
+    t.check("FAILED naming the existing archive's bucket", body.get("Status") == "FAILED"
+            and "acme-logzio-archive/logzio" in reason and "one archive per account" in reason, body)
+    t.check("the answer's id is not the existing archive's", failed_id and failed_id != first.get("PhysicalResourceId"),
+            body)
+    t.check("the existing archive was not touched", t.lz_writes() == [] and t.held(acct) == before, t.lz)
+    t.in_time(answers)
+    _, _, answers, body, _ = t.run(t.delete(e, failed_id))
+    t.check("the rollback Delete succeeds and touches nothing", body.get("Status") == "SUCCESS"
+            and t.lz_writes() == [] and t.held(acct) == before, (body, t.lz))
+    t.in_time(answers)
+
+
+@scenario
+def logzio_archive_deleted_outside(t):
+    acct = t.account("Outside")
+    _, _, arn = t.token_role("OutsideRole", acct)
+    e = t.archive_event("Outside", acct, arn)
+    _, _, _, body, _ = t.run(e)
+    old = body.get("PhysicalResourceId", "")
+    t.check("made", body.get("Status") == "SUCCESS" and one_archive(t, acct, old, arn), body)
+    t.check("then deleted in Logz.io's console", t.logzio.delete_outside(acct["token"], old))
+    _, _, answers, body, _ = t.run(t.update(e, old, Compressed="false"))
+    new = body.get("PhysicalResourceId", "")
+    t.check("the Update registers it again, with a new id", body.get("Status") == "SUCCESS" and new != old
+            and (body.get("Data") or {}).get("ArchiveId") == new, body)
+    t.check("Logz.io holds the new one, updated", one_archive(t, acct, new, arn, compressed=False), t.held(acct))
+    t.in_time(answers)
+    # The id changed, so CloudFormation deletes the old one (with the old properties): already gone.
+    _, _, _, body, _ = t.run(t.delete(e, old))
+    t.check("the old id's Delete succeeds (404) and leaves the new one", body.get("Status") == "SUCCESS"
+            and t.lz_writes() == [("DELETE", f"{SETTINGS}/{old}", 404)]
+            and one_archive(t, acct, new, arn, compressed=False), (body, t.lz))
+
+
+@scenario
+def logzio_post_answer_lost_after_it_took_effect(t):
+    acct = t.account("LostPost")
+    _, _, arn = t.token_role("LostPostRole", acct, settle=True)
+    t.logzio.fault("POST", SETTINGS, 500, after=True)  # the archive is made, the answer says 500
+    _, _, answers, body, _ = t.run(t.archive_event("LostPost", acct, arn))
+    t.check("SUCCESS", body.get("Status") == "SUCCESS", body)
+    t.check("the lost POST took effect", ("POST", SETTINGS, 500) in t.lz, t.lz)
+    t.check("converged on that archive: one archive, the answer's id",
+            one_archive(t, acct, body.get("PhysicalResourceId"), arn), (t.held(acct), t.lz))
+    t.in_time(answers)
+
+
+@scenario
+def logzio_create_sent_again(t):
+    # The same Create with a new RequestId (CloudFormation retried it, or a new process has no memory of it).
+    acct = t.account("Again")
+    _, _, arn = t.token_role("AgainRole", acct)
+    e = t.archive_event("Again", acct, arn)
+    _, _, _, first, _ = t.run(e)
+    _, _, answers, body, _ = t.run(e)
+    t.check("both SUCCESS, the same id", first.get("Status") == body.get("Status") == "SUCCESS"
+            and body.get("PhysicalResourceId") == first.get("PhysicalResourceId"), (first, body))
+    t.check("the second wrote nothing", t.lz_writes() == [], t.lz)
+    t.check("one archive", one_archive(t, acct, first.get("PhysicalResourceId"), arn), t.held(acct))
+    t.in_time(answers)
+
+
+@scenario
+def logzio_account_not_trusted(t):
+    # Logz.io names an AWS account that the deployment does not trust (LOGZIO_TRUSTED_ACCOUNT_IDS: the default).
+    acct = t.account("Untrusted", aws_account="111122223333")
+    e = t.role_event("UntrustedRole", acct)
+    _, _, answers, body, calls = t.run(e)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming LogzioApiTokenSecretArn and the account", body.get("Status") == "FAILED"
+            and reason.startswith("LogzioApiTokenSecretArn") and "111122223333" in reason, body)
+    t.check("no IAM write; Logz.io holds nothing", writes(calls) == [] and t.held(acct) == [], calls)
+    t.in_time(answers)
+    _, _, _, body, calls = t.run(t.delete(e, body.get("PhysicalResourceId", "")))
+    t.check("the rollback Delete succeeds and writes nothing", body.get("Status") == "SUCCESS"
+            and writes(calls) == [], (body, calls))
+
+
+@scenario
+def logzio_stack_lifecycle(t):
+    # One stack with both resources: create, update in place, move the archive to another Logz.io account, delete.
+    a, b = t.account("StackA"), t.account("StackB")
+    role_e = t.role_event("StackRole", a)
+    _, _, answers, body, _ = t.run(role_e)
+    name, arn = body.get("PhysicalResourceId", ""), (body.get("Data") or {}).get("Arn", "")
+    trust = lambda: json.dumps((t.role(name) or {}).get("Trust"))  # noqa: E731
+    t.check("role created, trusting account A's external ID", body.get("Status") == "SUCCESS"
+            and a["external_id"] in trust() and b["external_id"] not in trust(), body)
+    arch_e = t.archive_event("StackArchive", a, arn)
+    _, _, answers, body, _ = t.run(arch_e)
+    id_a = body.get("PhysicalResourceId", "")
+    t.check("archive created in account A", body.get("Status") == "SUCCESS" and one_archive(t, a, id_a, arn),
+            (body, t.held(a)))
+    t.in_time(answers)
+
+    role_u = t.update(role_e, name, Tags=[{"Key": "team", "Value": "observability"}])
+    _, _, _, body, _ = t.run(role_u)
+    t.check("role updated in place", body.get("Status") == "SUCCESS" and body.get("PhysicalResourceId") == name
+            and {"Key": "team", "Value": "observability"} in (t.role(name) or {}).get("Tags", []), body)
+    arch_u = t.update(arch_e, id_a, Enabled="false")
+    _, _, answers, body, _ = t.run(arch_u)
+    t.check("archive updated in place (one PUT)", body.get("Status") == "SUCCESS"
+            and body.get("PhysicalResourceId") == id_a and one_archive(t, a, id_a, arn, enabled=False)
+            and t.lz_writes() == [("PUT", f"{SETTINGS}/{id_a}", 200)], (body, t.lz))
+    t.in_time(answers)
+
+    # Another Logz.io account: the role first trusts B's external ID, then the archive moves (a replacement).
+    role_b = t.update(role_u, name, LogzioApiTokenSecretArn=b["secret"])
+    _, _, _, body, _ = t.run(role_b)
+    t.check("role updated in place to account B's external ID", body.get("Status") == "SUCCESS"
+            and body.get("PhysicalResourceId") == name and b["external_id"] in trust()
+            and a["external_id"] not in trust(), body)
+    arch_b = t.update(arch_u, id_a, LogzioApiTokenSecretArn=b["secret"])
+    _, _, answers, body, _ = t.run(arch_b)
+    id_b = body.get("PhysicalResourceId", "")
+    t.check("a new archive in account B (a new id)", body.get("Status") == "SUCCESS" and id_b != id_a
+            and one_archive(t, b, id_b, arn, enabled=False), (body, t.held(b)))
+    t.check("account A's archive is still there until CloudFormation deletes it", len(t.held(a)) == 1, t.held(a))
+    t.in_time(answers)
+    _, _, answers, body, _ = t.run(t.delete(arch_u, id_a))
+    t.check("the old archive's Delete (old properties) removes it from account A only",
+            body.get("Status") == "SUCCESS" and t.held(a) == [] and one_archive(t, b, id_b, arn, enabled=False),
+            (body, t.held(a), t.held(b)))
+    t.in_time(answers)
+
+    _, _, _, body, _ = t.run(t.delete(arch_b, id_b))
+    t.check("the archive's Delete", body.get("Status") == "SUCCESS" and t.held(b) == [], (body, t.held(b)))
+    _, _, _, body, _ = t.run(t.delete(role_b, name))
+    t.check("the role's Delete", body.get("Status") == "SUCCESS" and t.role(name) is None, body)
+
+
+@scenario
+def logzio_stack_rollback_of_a_failed_create(t):
+    # The stack's archive names a bucket its role may not write: Logz.io refuses until the deadline, the Create
+    # fails, CloudFormation rolls back: Delete of the archive (the failed Create's id), then of the role.
+    acct = t.account("Rollback")
+    role_e, name, arn = t.token_role("RollbackRole", acct, settle=True)
+    arch_e = t.archive_event("RollbackArchive", acct, arn, BucketName="not-the-roles-bucket", KeyPrefix=None)
+    _, _, answers, body, _ = t.run(arch_e, timeout_s=6)
+    reason = body.get("Reason", "")
+    t.check("FAILED naming RoleArn and what Logz.io found", body.get("Status") == "FAILED"
+            and reason.startswith("RoleArn") and "s3:PutObject" in reason, body)
+    t.check("nothing registered", t.held(acct) == [], t.held(acct))
+    t.in_time(answers)
+    _, _, _, body, _ = t.run(t.delete(arch_e, body.get("PhysicalResourceId", "")))
+    t.check("the archive's rollback Delete succeeds and writes nothing", body.get("Status") == "SUCCESS"
+            and t.lz_writes() == [], (body, t.lz))
+    _, _, _, body, _ = t.run(t.delete(role_e, name))
+    t.check("the role's rollback Delete removes it", body.get("Status") == "SUCCESS" and t.role(name) is None, body)
+
+
 # --- Process ----------------------------------------------------------------------------------------------
 
 @scenario
@@ -580,6 +894,7 @@ def main():
             except Exception:
                 t.check("ran to the end", False, traceback.format_exc())
             t.proxy.clear()
+            t.logzio.clear_faults()
             print(f"  {fn.__name__} ({time.monotonic() - t0:.1f} s)")
         t.scenario = "process"
         t.check("one process served every event", t.proc.poll() is None)
@@ -588,6 +903,8 @@ def main():
     text = "\n".join(t.log)
     t.check("the logs (TRACE, JSON) never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
     t.check("the logs (TRACE, JSON) never show the ExternalId", EXTERNAL_ID not in text)
+    t.check("the logs (TRACE, JSON) never show a Logz.io API token or an external ID (given or issued)",
+            not any(x in text for x in t.secrets), f"{sum(x in text for x in t.secrets)} of {len(t.secrets)} found")
     t.check("the logs were read", any("answered" in line for line in t.log), len(t.log))
     failed = [c for c in t.checks if not c[1]]
     for name, ok, detail in t.checks:

@@ -1,16 +1,20 @@
-"""Runs the built logzio-role binary as AWS Lambda would, with no AWS account.
+"""Runs the built logzio-role binary as AWS Lambda would, with no AWS account and no Logz.io account.
 
-- IAM: moto's server on 127.0.0.1 (AWS_ENDPOINT_URL_IAM points the binary's SDK at it).
+- IAM and Secrets Manager: moto's server on 127.0.0.1 (AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_SECRETS_MANAGER
+  point the binary's SDK at it); the Logz.io API token is a secret there.
+- Logz.io: the fake of its public API (tests/logzio_fake.py) on 127.0.0.1 (LOGZIO_API_URL), which checks the role
+  against moto the way Logz.io checks it against AWS, and refuses a role for its first seconds (IAM propagation).
 - Lambda: a minimal Lambda Runtime API (GET .../invocation/next, POST .../response and .../error) that the
   unchanged binary polls, exactly as on Lambda. Like Lambda for an asynchronous invocation (which is how
   CloudFormation invokes a custom resource), an error result delivers the same event again, up to twice
   (MaximumRetryAttempts 2 in template.yaml), each time with a fresh deadline.
 - CloudFormation: a local ResponseURL that records the PUT answers.
 
-`demo` sends Create -> Update -> Delete (and one invalid Create) and prints a transcript: the answer
-CloudFormation would get and the role as IAM holds it after each step. `--check` also asserts the outcomes and
-that neither the ResponseURL's signature nor the ExternalId ever reached the handler's logs, and exits non-zero
-otherwise.
+`demo` plays one stack with both resources: the role (its trust from Logz.io's API, from the token) and the
+archive registered in Logz.io, each created, updated in place and deleted (and one invalid Create), and prints a
+transcript: the answer CloudFormation would get, the role as IAM holds it, and the archive as Logz.io holds it
+after each step. `--check` also asserts the outcomes and that neither the ResponseURL's signature, the API token
+nor an external ID ever reached the handler's logs or an answer, and exits non-zero otherwise.
 """
 
 import argparse
@@ -31,10 +35,18 @@ from pathlib import Path
 import boto3
 from moto.server import ThreadedMotoServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from logzio_fake import FakeLogzio  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SIGNATURE = "X-Amz-Signature=LOCAL-SECRET-SIGNATURE"
 EXTERNAL_ID = "logzio:aws:extid:example1234"
 ACCOUNT = "123456789012"
+# The demo's Logz.io API token (a secret: it must never reach a log line or an answer).
+TOKEN = "LOCAL-SECRET-LOGZIO-API-TOKEN-5c0ffee"
+# Where the binary finds Logz.io when a test gives no fake: a loopback port nothing listens on, so that no test
+# ever reaches the real API.
+NO_LOGZIO = "http://127.0.0.1:9"
 
 
 class LocalLambda:
@@ -170,7 +182,9 @@ def load_event(name):
     return json.loads((ROOT / "events" / name).read_text())
 
 
-def start_binary(binary, lam, moto_port, log, check):
+def start_binary(binary, lam, moto_port, log, check, logzio_url=None, secrets_port=None):
+    """Starts the binary polling `lam`, IAM at `moto_port`, Secrets Manager at `secrets_port` (default:
+    `moto_port`), Logz.io at `logzio_url` (default: nowhere); its output lines go to `log`."""
     env = dict(os.environ)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
@@ -178,6 +192,8 @@ def start_binary(binary, lam, moto_port, log, check):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_ENDPOINT_URL_IAM": f"http://127.0.0.1:{moto_port}",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{secrets_port or moto_port}",
+        "LOGZIO_API_URL": logzio_url or NO_LOGZIO,
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -201,8 +217,10 @@ def start_binary(binary, lam, moto_port, log, check):
     return proc
 
 
-def role_state(iam, name):
-    """The role as IAM holds it, with the ExternalId masked."""
+def role_state(iam, name, masks=None):
+    """The role as IAM holds it, with the ExternalId masked (`masks`: {secret: shown instead}, default the sample
+    events' ExternalId)."""
+    masks = masks or {EXTERNAL_ID: "<ExternalId>"}
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
@@ -216,28 +234,61 @@ def role_state(iam, name):
         policies[p] = json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
     return {
         "RoleName": role["RoleName"],
+        "Arn": role["Arn"],
         "Path": role["Path"],
         "Description": role.get("Description"),
         "MaxSessionDuration": role.get("MaxSessionDuration"),
         "Tags": {t["Key"]: t["Value"] for t in role.get("Tags", [])},
-        "Trust": json.loads(json.dumps(trust).replace(EXTERNAL_ID, "<ExternalId>")),
+        "Trust": json.loads(mask(json.dumps(trust), masks)),
         "InlinePolicies": policies,
     }
 
 
-def show(title, result, answers, state, quiet):
+def mask(text, masks):
+    for secret, shown in masks.items():
+        text = text.replace(secret, shown)
+    return text
+
+
+def start_logzio(moto_port, token, propagation_s=1.5, consistency_s=0.5, secret_name="logzio/api-token", **kw):
+    """The fake Logz.io (its IAM checks against moto) with one account for `token`, and the token as a Secrets
+    Manager secret in moto: (fake, the account's {"token", "external_id", "aws_account"}, the secret's ARN)."""
+    fake = FakeLogzio(f"http://127.0.0.1:{moto_port}", propagation_s=propagation_s, consistency_s=consistency_s,
+                      **kw)
+    account = fake.add_account(token)
+    return fake, account, token_secret(moto_port, secret_name, token)
+
+
+def token_secret(moto_port, name, token):
+    """A Secrets Manager secret in moto whose SecretString is `token`: its ARN."""
+    sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    return sm.create_secret(Name=name, SecretString=token)["ARN"]
+
+
+def archive_state(fake, token, masks):
+    """What Logz.io holds for the token's account, with the external ID masked."""
+    return json.loads(mask(json.dumps(fake.archives(token)), masks))
+
+
+def show_answer(title, result, answers, quiet):
+    """Prints the step's title and the answer CloudFormation receives; False when none reached it."""
     if quiet:
-        return
+        return False
     print(f"\n=== {title}")
     if not answers:
         print(f"  no answer reached the ResponseURL; runtime result: {result}")
-        return
+        return False
     body = json.loads(answers[-1]["body"])
     print(f"  CloudFormation receives: {body['Status']}  PhysicalResourceId={body['PhysicalResourceId']}")
     if body.get("Reason"):
         print(f"  Reason: {body['Reason']}")
     for k, v in (body.get("Data") or {}).items():
         print(f"  Fn::GetAtt {k} = {v}")
+    return True
+
+
+def show_role(state):
     if not state:
         print("  IAM now holds: no such role")
         return
@@ -256,6 +307,35 @@ def show(title, result, answers, state, quiet):
     print("    tags: " + ", ".join(f"{k}={v}" for k, v in sorted(state["Tags"].items())))
 
 
+def show(title, result, answers, state, quiet):
+    """The answer, then the role as IAM holds it."""
+    if show_answer(title, result, answers, quiet):
+        show_role(state)
+
+
+def show_archives(calls, held):
+    """The calls the handler made to Logz.io during the step, and the archives Logz.io holds after it."""
+    if calls:
+        print("  Logz.io was called: " + ", ".join(f"{m} {p} -> {s}" for m, p, s in calls))
+    if not held:
+        print("  Logz.io now holds: no archive for this account")
+    for a in held:
+        s = a["settings"]
+        s3 = s["amazonS3StorageSettings"]
+        creds = s3["s3IamCredentials"]
+        print(f"  Logz.io now holds archive {a['id']}: {s['storageType']} to {s3['path']}, "
+              f"{'enabled' if s['enabled'] else 'disabled'}, {'compressed' if s['compressed'] else 'uncompressed'}")
+        print(f"    assumes {creds['arn']} ({s3['credentialsType']}) presenting external ID "
+              f"{creds.get('externalId', '(none)')}")
+
+
+def token_props(props, secret_arn):
+    """Role properties with the trust from Logz.io's API instead of a hand-copied ExternalId."""
+    props = {k: v for k, v in props.items() if k != "ExternalId"}
+    props["LogzioApiTokenSecretArn"] = secret_arn
+    return props
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("binary", help="the built logzio-role binary")
@@ -269,41 +349,105 @@ def main():
     moto_port = moto.get_host_and_port()[1]
     iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    # Logz.io: a new role is refused for 1.5 s (the demo shows the handler waiting it out) and a read lags 0.5 s
+    # behind a change (the handler reads until the change shows).
+    fake, account, secret_arn = start_logzio(moto_port, TOKEN, propagation_s=1.5, consistency_s=0.5)
+    issued = account["external_id"]
+    masks = {EXTERNAL_ID: "<ExternalId>", issued: "<Logz.io's external ID>"}
     lam = LocalLambda()
     log = []
-    proc = start_binary(args.binary, lam, moto_port, log, args.check)
+    proc = start_binary(args.binary, lam, moto_port, log, args.check, logzio_url=fake.url)
     checks = []
+    every_answer = []
 
     def check(name, ok, detail=""):
         checks.append((name, bool(ok), detail))
 
-    def step(title, event, role=None):
-        """One event through the handler: prints it, returns the answers, the last answer and the role."""
+    def deliver(title, event):
+        fake.calls()
         result, answers = lam.invoke(event)
+        every_answer.extend(answers)
         check(f"{title}: delivered once, no redelivery", len(lam.last["deliveries"]) == 1
               and sum(a["status"] == 200 for a in answers) == 1, (lam.last, answers))
         body = json.loads(answers[-1]["body"]) if answers else {}
+        return result, answers, body
+
+    def step(title, event, role=None):
+        """One role event through the handler: prints it, returns the answers, the last answer and the role."""
+        result, answers, body = deliver(title, event)
         role = role or body.get("PhysicalResourceId")
-        state = role_state(iam, role) if role else None
+        state = role_state(iam, role, masks) if role else None
         show(title, result, answers, state, args.quiet)
         return answers, body, state
 
+    def archive_step(title, event):
+        """One archive event: prints it and what Logz.io holds; returns the answers, the last answer, the
+        archives Logz.io holds (external ID masked) and the Logz.io calls made."""
+        result, answers, body = deliver(title, event)
+        calls = fake.calls()
+        held = archive_state(fake, TOKEN, masks)
+        if show_answer(title, result, answers, args.quiet):
+            show_archives(calls, held)
+        return answers, body, held, calls
+
     try:
         if not args.quiet:
-            print(f"IAM emulator (moto) on 127.0.0.1:{moto_port}; Lambda Runtime API and ResponseURL on "
-                  f"127.0.0.1:{lam.port}; handler: {args.binary}")
+            print(f"IAM and Secrets Manager emulator (moto) on 127.0.0.1:{moto_port}; Logz.io (fake) on "
+                  f"127.0.0.1:{fake.port}; Lambda Runtime API and ResponseURL on 127.0.0.1:{lam.port}; "
+                  f"handler: {args.binary}")
+            print(f"The Logz.io API token is in Secrets Manager: {secret_arn}")
+            print("No external ID is copied by hand: the role asks Logz.io's API for it with that token.")
 
-        answers, body, state = step("Create", load_event("create.json"))
+        create = load_event("create.json")
+        create["ResourceProperties"] = token_props(create["ResourceProperties"], secret_arn)
+        answers, body, state = step("Create role (trust from Logz.io's API, with the token)", create)
         name = body.get("PhysicalResourceId", "")
+        role_arn = (body.get("Data") or {}).get("Arn", "")
         check("create answered SUCCESS once", len(answers) == 1 and body.get("Status") == "SUCCESS", body)
         check("answer has no Content-Type", answers and not answers[0]["content_type"], answers)
         check("role exists with the Logz.io trust", state and state["Trust"]["Statement"][0]["Principal"]["AWS"]
               == "arn:aws:iam::406095609952:root", state)
+        check("the trust requires the external ID Logz.io issued", state and state["Trust"]["Statement"][0]
+              .get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId") == "<Logz.io's external ID>",
+              state)
         check("role has the archive policy", state and "LogzioArchiveAccess" in state["InlinePolicies"], state)
+        check("Data has the role's Arn", state and role_arn == state["Arn"], (body, state))
+
+        archive = load_event("archive-create.json")
+        archive["ResourceProperties"].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
+        answers, body, held, calls = archive_step("Create archive (Logz.io archives to the bucket with the role)",
+                                                  archive)
+        archive_id = body.get("PhysicalResourceId", "")
+        check("archive create answered SUCCESS with the archive id", body.get("Status") == "SUCCESS"
+              and (body.get("Data") or {}).get("ArchiveId") == archive_id, body)
+        got = held[0]["settings"] if len(held) == 1 else {}
+        s3 = got.get("amazonS3StorageSettings", {})
+        check("Logz.io holds one archive, with that id, the bucket and the role's ARN", len(held) == 1
+              and str(held[0]["id"]) == archive_id and s3.get("path") == "acme-logzio-archive/logzio"
+              and s3.get("s3IamCredentials", {}).get("arn") == role_arn and got.get("enabled") is True
+              and got.get("compressed") is True, held)
+        check("Logz.io presents the external ID the role trusts",
+              s3.get("s3IamCredentials", {}).get("externalId") == "<Logz.io's external ID>", held)
+        check("the new role was refused at first, and the handler waited it out",
+              [c for c in calls if c[0] == "POST"][-1:] == [("POST", "/v2/archive/settings", 200)]
+              and any(c[:2] == ("POST", "/v2/archive/settings") and c[2] == 400 for c in calls), calls)
+
+        archive_update = load_event("archive-update.json")
+        archive_update["PhysicalResourceId"] = archive_id
+        for key in ("ResourceProperties", "OldResourceProperties"):
+            archive_update[key].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
+        answers, body, held, calls = archive_step("Update archive (Compressed false: in place)", archive_update)
+        check("archive update answered SUCCESS with the same id", body.get("Status") == "SUCCESS"
+              and body.get("PhysicalResourceId") == archive_id, body)
+        check("Logz.io holds the same archive, now uncompressed", len(held) == 1 and str(held[0]["id"]) == archive_id
+              and held[0]["settings"]["compressed"] is False and held[0]["settings"]["enabled"] is True, held)
+        check("updated with one PUT, no POST or DELETE", [c[0] for c in calls if c[0] != "GET"] == ["PUT"], calls)
 
         update = load_event("update.json")
         update["PhysicalResourceId"] = name
-        answers, body, state = step("Update (KeyPrefix, MaxSessionDuration, Tags: in place)", update, name)
+        for key in ("ResourceProperties", "OldResourceProperties"):
+            update[key] = token_props(update[key], secret_arn)
+        answers, body, state = step("Update role (KeyPrefix, MaxSessionDuration, Tags: in place)", update, name)
         check("update answered SUCCESS with the same id",
               body.get("Status") == "SUCCESS" and body.get("PhysicalResourceId") == name, body)
         check("update applied in place", state and state["MaxSessionDuration"] == 7200
@@ -311,6 +455,9 @@ def main():
               and state["Tags"].get("team") == "observability"
               and state["InlinePolicies"]["LogzioArchiveAccess"]["Statement"][2]["Resource"]
               == "arn:aws:s3:::acme-logzio-archive/logzio/*", state)
+        check("the trust still requires Logz.io's external ID", state and state["Trust"]["Statement"][0]
+              .get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId") == "<Logz.io's external ID>",
+              state)
 
         bad = load_event("create.json")
         bad["LogicalResourceId"] = "TypoRole"
@@ -322,20 +469,35 @@ def main():
               and "Bucketname: unknown property" in body.get("Reason", "")
               and "MaxSessionDuration" in body.get("Reason", ""), body)
 
+        archive_delete = load_event("archive-delete.json")
+        archive_delete["PhysicalResourceId"] = archive_id
+        archive_delete["ResourceProperties"].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
+        answers, body, held, calls = archive_step("Delete archive", archive_delete)
+        check("archive delete answered SUCCESS", body.get("Status") == "SUCCESS", body)
+        check("Logz.io holds no archive", held == [], held)
+        check("deleted by its id", ("DELETE", f"/v2/archive/settings/{archive_id}", 200) in calls, calls)
+
         delete = load_event("delete.json")
         delete["PhysicalResourceId"] = name
-        answers, body, state = step("Delete", delete, name)
+        delete["ResourceProperties"] = token_props(delete["ResourceProperties"], secret_arn)
+        answers, body, state = step("Delete role", delete, name)
         check("delete answered SUCCESS", body.get("Status") == "SUCCESS", body)
         check("role is gone", state is None, state)
 
         # The handler writes its log line before it returns to the Runtime API; wait for the pump to read it.
+        events = 7
         until = time.time() + 5
-        while sum("answered" in line for line in log) < 4 and time.time() < until:
+        while sum("answered" in line for line in log) < events and time.time() < until:
             time.sleep(0.02)
         text = "\n".join(log)
+        answered = "\n".join(a["body"].decode(errors="replace") for a in every_answer)
         check("handler logs never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
+        check("handler logs never show the Logz.io API token", TOKEN not in text)
         check("handler logs never show the ExternalId", EXTERNAL_ID not in text)
-        check("handler logs one line per event", sum("answered" in line for line in log) == 4, text)
+        check("handler logs never show the external ID Logz.io issued", issued not in text)
+        check("no answer carries the token or an external ID", all(s not in answered
+                                                                   for s in (TOKEN, EXTERNAL_ID, issued)))
+        check("handler logs one line per event", sum("answered" in line for line in log) == events, text)
         check("process kept serving", proc.poll() is None)
         if args.check:
             def is_json(line):
@@ -352,6 +514,7 @@ def main():
         proc.kill()
         proc.wait()
         lam.server.shutdown()
+        fake.stop()
         moto.stop()
 
     failed = [c for c in checks if not c[1]]

@@ -380,8 +380,42 @@ fn api_of(properties: &Value) -> Option<(String, LogzioRegion)> {
     Some((secret, region))
 }
 
+impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+    /// After the deadline stopped a Create (or an Update registering in another account) that had sent its
+    /// POST: the FAILED answer carries no archive id, so nothing else would remove an archive that POST made.
+    /// A POST is sent only when the account had no archive (or after re-reading found none like it), so an
+    /// archive with exactly this bucket path and role is the one this invocation made.
+    async fn undo(&self, req: &Request, log: &CallLog) {
+        if !log.actions().contains(&"CreateArchive") {
+            return;
+        }
+        let Ok(spec) = parse(req) else { return };
+        let lz = Session::new(&self.logzio, log);
+        let Ok(api) = self.api(&lz, spec.api.token_secret.as_str(), spec.api.region).await else {
+            return;
+        };
+        let settings = settings_of(&spec);
+        let made = match lz.list_archives(&api).await {
+            Ok(list) => list.into_iter().find(|a| same_target(&a.settings, &settings)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the archives after a stopped create");
+                return;
+            }
+        };
+        if let Some(a) = made
+            && let Err(e) = lz.delete_archive(&api, a.id).await
+        {
+            tracing::warn!(archive = a.id, error = %e, "could not remove the archive a stopped create made");
+        }
+    }
+}
+
 impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
     type Record = CallLog;
+
+    async fn undo_after_deadline(&self, req: &Request, log: &CallLog) {
+        self.undo(req, log).await
+    }
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
         let spec = parse(req).map_err(|e| failure(&e, None))?;

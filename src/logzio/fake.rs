@@ -19,6 +19,8 @@ struct State {
     accounts: BTreeMap<String, Account>,
     /// (call, kind, times): the next calls named so are refused with that kind.
     refusals: Vec<(&'static str, LogzioErrorKind, u32)>,
+    /// Calls that take effect and then never answer (the deadline stops the caller).
+    hang_after: Vec<&'static str>,
     next_id: u64,
 }
 
@@ -83,6 +85,23 @@ impl FakeLogzio {
         self.lock().refusals.push((call, kind, times));
     }
 
+    /// The next call named `call` takes effect, then never answers.
+    pub fn hang_after(&self, call: &'static str) {
+        self.lock().hang_after.push(call);
+    }
+
+    /// Never returns if `call` was told to hang after taking effect.
+    async fn leave(&self, call: &'static str) {
+        let hang = {
+            let mut s = self.lock();
+            let found = s.hang_after.iter().position(|c| *c == call);
+            found.map(|i| s.hang_after.remove(i)).is_some()
+        };
+        if hang {
+            std::future::pending::<()>().await;
+        }
+    }
+
     fn enter(&self, call: &'static str) -> Result<(), LogzioError> {
         let mut s = self.lock();
         if let Some(r) = s.refusals.iter_mut().find(|r| r.0 == call && r.2 > 0) {
@@ -135,7 +154,7 @@ impl LogzioPort for FakeLogzio {
     }
 
     async fn create_archive(&self, api: &Api, s: &ArchiveSettings) -> Result<Archive, LogzioError> {
-        self.with_account("CreateArchive", api, |a, next_id| {
+        let made = self.with_account("CreateArchive", api, |a, next_id| {
             if !a.archives.is_empty() {
                 return Err(error("CreateArchive", LogzioErrorKind::Other));
             }
@@ -147,7 +166,9 @@ impl LogzioPort for FakeLogzio {
             };
             a.archives.insert(made.id, made.clone());
             Ok(made)
-        })
+        });
+        self.leave("CreateArchive").await;
+        made
     }
 
     async fn update_archive(&self, api: &Api, id: u64, s: &ArchiveSettings) -> Result<Archive, LogzioError> {

@@ -27,6 +27,10 @@ const SOME_OTHER_BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT}:policy/SomeOtherBoundar
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
 const OTHER_KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`
 const OTHER_ACCOUNT_KEY_ARN = `arn:aws:kms:us-east-1:${OTHER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+// Logz.io API token secrets: the default parameter allows this account's and region's logzio/*; the custom
+// setting lists its own (Secrets Manager appends -XXXXXX to every secret's ARN).
+const secretArn = (name, { account = ACCOUNT, region = 'us-east-1' } = {}) => `arn:aws:secretsmanager:${region}:${account}:secret:${name}`
+const CUSTOM_TOKEN_SECRETS = [secretArn('platform/logzio-token-*'), secretArn('teams/observability/logzio-eu-AbCdEf')]
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
 // The documented parameter settings (template.yaml's Parameters), each a set of overrides of the defaults.
@@ -35,6 +39,7 @@ const SETTINGS = [
   { name: 'own-boundary', params: { RequiredPermissionsBoundaryArn: OWN_BOUNDARY_ARN } },
   { name: 'custom-path', params: { ManagedRolePathPrefix: '/teams/archive/' } },
   { name: 'restricted-buckets', params: { AllowedBucketNames: 'acme-logs-*' } },
+  { name: 'custom-token-secrets', params: { LogzioTokenSecretArns: CUSTOM_TOKEN_SECRETS.join(',') } },
 ]
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -202,7 +207,10 @@ function resolveSetting(text, setting) {
   // The setting's own value decides which rows apply, even for a template that lacks the parameter.
   const allowed = Object.hasOwn(setting.params, 'AllowedBucketNames') ? String(setting.params.AllowedBucketNames).split(',')
     : t.params.AllowedBucketNames ?? ['*']
-  return { identity, boundary, boundaryArn, own: Boolean(own), prefix, allowed, notes: t.notes }
+  // Likewise for the token secrets: the default (empty) means this account's and region's logzio/*.
+  const customSecrets = Object.hasOwn(setting.params, 'LogzioTokenSecretArns')
+    || (t.params.LogzioTokenSecretArns ?? ['']).join('') !== ''
+  return { identity, boundary, boundaryArn, own: Boolean(own), prefix, allowed, customSecrets, notes: t.notes }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -234,6 +242,10 @@ async function simulate({ principal, action, resource, account, context = {}, id
   else if (action.startsWith('s3:') && resource !== '*' && accountId !== accountOf(principal)) {
     sim.resourcePolicy = bucketPolicy(resource, accountOf(principal))
   }
+  // Likewise a secret in another account whose resource policy grants this account everything.
+  else if (action.startsWith('secretsmanager:') && resource !== '*' && accountId !== accountOf(principal)) {
+    sim.resourcePolicy = secretPolicy(accountOf(principal))
+  }
   const r = await runSimulation(sim, {})
   if (r.resultType === 'error') return `error ${JSON.stringify(r.errors)}`
   const ignored = r.resultType === 'single' ? r.result.ignoredContextKeys ?? [] : r.results.flatMap((x) => x.ignoredContextKeys ?? [])
@@ -258,6 +270,11 @@ function bucketPolicy(resource, grantee) {
   const bucket = resource.split(':::')[1].split('/')[0]
   return { Version: '2012-10-17', Statement: [{ Sid: 'GrantsTheOtherAccount', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${grantee}:root` },
     Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] }
+}
+
+function secretPolicy(grantee) {
+  return { Version: '2012-10-17', Statement: [{ Sid: 'GrantsTheOtherAccount', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${grantee}:root` },
+    Action: 'secretsmanager:*', Resource: '*' }] }
 }
 
 const results = []
@@ -345,6 +362,28 @@ async function executionRoleMatrix(setting, s) {
     resource: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${STACK_NAME}-logzio-role` })
   await row(m, 'update-function-code', 'Denied', { ...base, action: 'lambda:UpdateFunctionCode',
     resource: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${STACK_NAME}-logzio-role` })
+  // The Logz.io API token: GetSecretValue on the secrets the deployment allows, nothing else in Secrets Manager.
+  const logzioToken = secretArn('logzio/api-token-AbCdEf')
+  if (s.customSecrets) {
+    await row(m, 'get-secret-value-listed-secret', 'Allowed', { ...base, action: 'secretsmanager:GetSecretValue', resource: secretArn('platform/logzio-token-AbCdEf') })
+    await row(m, 'get-secret-value-listed-exact-secret', 'Allowed', { ...base, action: 'secretsmanager:GetSecretValue', resource: CUSTOM_TOKEN_SECRETS[1] })
+    await row(m, 'get-secret-value-listed-name-other-region', 'Denied', { ...base, action: 'secretsmanager:GetSecretValue',
+      resource: secretArn('platform/logzio-token-AbCdEf', { region: 'eu-west-1' }) })
+    await row(m, 'get-secret-value-logzio-prefix-not-listed', 'Denied', { ...base, action: 'secretsmanager:GetSecretValue', resource: logzioToken })
+  } else {
+    await row(m, 'get-secret-value-logzio-token', 'Allowed', { ...base, action: 'secretsmanager:GetSecretValue', resource: logzioToken })
+    await row(m, 'get-secret-value-logzio-token-other-region', 'Denied', { ...base, action: 'secretsmanager:GetSecretValue',
+      resource: secretArn('logzio/api-token-AbCdEf', { region: 'eu-west-1' }) })
+  }
+  await row(m, 'get-secret-value-other-secret', 'Denied', { ...base, action: 'secretsmanager:GetSecretValue', resource: secretArn('prod/db-password-AbCdEf') })
+  await row(m, 'get-secret-value-other-accounts-logzio-secret', 'Denied', { ...base, action: 'secretsmanager:GetSecretValue',
+    resource: secretArn('logzio/api-token-AbCdEf', { account: OTHER_ACCOUNT }) })
+  await row(m, 'put-secret-value-logzio-token', 'Denied', { ...base, action: 'secretsmanager:PutSecretValue', resource: logzioToken })
+  await row(m, 'delete-secret-logzio-token', 'Denied', { ...base, action: 'secretsmanager:DeleteSecret', resource: logzioToken })
+  await row(m, 'list-secrets', 'Denied', { ...base, action: 'secretsmanager:ListSecrets', resource: '*' })
+  // No KMS for secrets: a customer-managed key's own policy must name the execution role.
+  await row(m, 'kms-decrypt-via-secretsmanager', 'Denied', { ...base, action: 'kms:Decrypt', resource: KEY_ARN,
+    context: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } })
   // What stays open, recorded so the docs can say so: tag-on-create cannot be tied to ownership, so a role under
   // the managed path that is not ours can be tagged with the ownership tags.
   await row(m, 'open:tag-foreign-under-path-with-ownership-tags', 'Allowed', { ...base, action: 'iam:TagRole', resource: foreignUnderPath, context: requestTags })
