@@ -114,6 +114,7 @@ unit: venv
 # The panic probe (tests/support/panic_probe.rs) is the same handler with a resource that panics on request: a
 # debug build, whose dependencies `cargo test` has already built.
 e2e: venv $(RELEASE_BIN)
+	$(OFFLINE_ENV) $(PY) tests/test_logzio_fake.py
 	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(RELEASE_BIN) --check --quiet
 	cargo build --locked --example panic_probe
 	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
