@@ -11,6 +11,8 @@ AWS. Measured:
 - IAM calls per request type, by action, counted at the proxy
 - peak RSS (getrusage of the exited process) and CPU time (utime + stime)
 - size of the arm64 bootstrap and zip (from `make build`) against the baseline's deployment zip
+- Rust only: the cold first Create of a role whose trust comes from Logz.io's API (the token from Secrets Manager,
+  the fake Logz.io API of tests/logzio_fake.py), and the calls of a no-op Update of a role with `RoleName`
 
 Figures are medians with min-max over the repeats. Nothing here is asserted: it is a measurement.
 """
@@ -39,10 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from iam_proxy import IamProxy  # noqa: E402
 from lambda_local import LocalLambda, load_event  # noqa: E402
+from logzio_fake import FakeLogzio  # noqa: E402
 
-WRITES = {"CreateRole", "PutRolePolicy", "UpdateAssumeRolePolicy", "UpdateRole", "TagRole", "UntagRole",
-          "DeleteRolePolicy", "DeleteRole", "DetachRolePolicy", "RemoveRoleFromInstanceProfile",
-          "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"}
+# The one definition of a write call, shared with the Rust code (src/iam/calls.rs WRITE_ACTIONS).
+WRITES = {line.strip() for line in (ROOT / "tests/iam_write_actions.txt").read_text().splitlines()
+          if line.strip() and not line.startswith("#")}
 
 
 def make_ca(directory):
@@ -111,7 +114,7 @@ class Harness:
         lam.https_base = f"https://127.0.0.1:{tls.server_address[1]}"
         return lam
 
-    def spawn(self, cmd, lam):
+    def spawn(self, cmd, lam, extra_env=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
@@ -126,6 +129,7 @@ class Harness:
             "CFN_CA_BUNDLE": self.ca,  # crhelper's ssl_verify
             "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "info"),
         })
+        env.update(extra_env or {})
         start = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return proc, start
@@ -244,6 +248,47 @@ def measure(h, name, cmd, repeats):
     return out
 
 
+def measure_rust_only(h, binary, repeats):
+    """The cold first Create of a role from the Logz.io token (Secrets Manager on moto, the fake Logz.io API), and
+    the calls of a no-op Update of a role with RoleName."""
+    import boto3
+    moto_port = h.moto.get_host_and_port()[1]
+    logzio = FakeLogzio(f"http://127.0.0.1:{moto_port}", propagation_s=0)
+    logzio.add_account("bench-token")
+    secret = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing").create_secret(
+        Name="logzio/bench-token", SecretString="bench-token")["ARN"]
+    env = {"LOGZIO_API_URL": logzio.url, "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}"}
+    out = {"init": [], "cold": [], "calls": {}}
+    for i in range(repeats):
+        lam = h.lambda_api()
+        proc, start = h.spawn([binary], lam, env)
+        out["init"].append(wait_first_poll(lam, proc) - start)
+        create, *_ = events_for(f"Token{i}", i)
+        props = create["ResourceProperties"]
+        del props["ExternalId"]
+        props["LogzioApiTokenSecretArn"] = secret
+        logzio.calls()
+        r = h.run(lam, create)
+        assert r["status"] == "SUCCESS", r
+        out["cold"].append(r["at"] - start)
+        out["calls"].setdefault("Create from the token (cold)", (r["calls"], logzio.calls()))
+        finish(proc)
+    lam = h.lambda_api()
+    proc, _ = h.spawn([binary], lam, env)
+    wait_first_poll(lam, proc)
+    create, base, _, update, _ = events_for("Named", 0)
+    create["ResourceProperties"]["RoleName"] = "bench-named-role"
+    base = dict(base, RoleName="bench-named-role")
+    r = h.run(lam, create)
+    noop = h.run(lam, update(r["id"], base, base))
+    assert noop["status"] == "SUCCESS", noop
+    out["calls"]["Update (no-op, RoleName set)"] = (noop["calls"], [])
+    finish(proc)
+    logzio.stop()
+    return out
+
+
 def stat(values, scale=1000.0, unit="ms", digits=1):
     v = [x * scale for x in values]
     return f"{statistics.median(v):.{digits}f} {unit} ({min(v):.{digits}f}–{max(v):.{digits}f})"
@@ -294,6 +339,7 @@ def main():
                      aws_access_key_id="testing", aws_secret_access_key="testing", verify=h.bundle).list_roles()
         h.proxy.take()
         rust = measure(h, "rust", [args.binary], args.repeats)
+        token = measure_rust_only(h, args.binary, args.repeats)
         python = measure(h, "python", [args.baseline_python, str(ROOT / "bench/baseline/bootstrap.py")],
                          args.repeats)
         h.moto.stop()
@@ -333,6 +379,13 @@ def main():
               "| request | Rust | Python |", "|---|---|---|"]
     for kind in ["Create (cold)", "Create", "Update (no-op)", "Update (changing)", "Delete"]:
         lines.append(f"| {kind} | {calls_text(rust['calls'][kind])} | {calls_text(python['calls'][kind])} |")
+    lines += ["", "Rust only:", "",
+              "| measure | Rust (logzio-role) |", "|---|---|",
+              f"| cold init, with the Logz.io and Secrets Manager settings | {stat(token['init'])} |",
+              f"| cold first Create of a role from the Logz.io token (start → answer) | {stat(token['cold'])} |"]
+    for kind, (iam, lz) in token["calls"].items():
+        other = f"; Logz.io: {', '.join(f'{m} {p}' for m, p, _ in lz)}" if lz else ""
+        lines.append(f"| calls: {kind} | IAM {calls_text(iam)}{other} |")
     print("\n".join(lines))
 
 

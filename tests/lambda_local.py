@@ -58,6 +58,7 @@ class LocalLambda:
     def __init__(self, retries=2, retry_delay_s=0.2):
         self.retries = retries
         self.retry_delay_s = retry_delay_s
+        self.alive = None  # set by start_binary: whether the handler process still runs
         self.events = queue.Queue()
         self.polls = []  # monotonic time of each GET .../invocation/next (the first one ends the cold init)
         self.answers = {}
