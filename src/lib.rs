@@ -100,8 +100,8 @@ pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_
         std::env::var(logzio::http::API_URL_VAR).ok(),
     );
     let resources = dispatch::LogzioResources {
-        role: resource::ArchiveRole::new(iam.clone(), logzio.clone(), limits),
-        archive: archive::ArchiveRegistration::new(iam, logzio),
+        role: resource::ArchiveRole::new(iam.clone(), logzio.clone(), limits.clone()),
+        archive: archive::ArchiveRegistration::new(iam, logzio, limits),
     };
     Ok((resources, sender))
 }

@@ -119,6 +119,12 @@ class Tier:
         self.check("at most one archive made", sum(c[0] == "POST" and c[2] in (200, 201) for c in self.lz) <= 1,
                    self.lz)
         self.check("at most one delivered answer", sum(a["status"] == 200 for a in answers) <= 1, answers)
+        # Whenever the ResponseURL accepts answers at all (only transient failures, if any) and the runtime was
+        # finally told success, the event got exactly one delivered answer.
+        transient = all(a["status"] is not None and (a["status"] in (200, 429) or a["status"] >= 500)
+                        for a in answers)
+        if kind == "response" and answers and transient:
+            self.check("exactly one delivered answer", sum(a["status"] == 200 for a in answers) == 1, answers)
         made = [(c[0]) for c in writes(calls)]
         self.check("no write repeated by a redelivery", len(self.lam.last["deliveries"]) == 1
                    or all(made.count(a) <= 1 for a in ("CreateRole", "PutRolePolicy", "DeleteRole")), calls)

@@ -13,6 +13,7 @@ mod tests;
 
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
+use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
 use crate::properties::{ArchiveSpec, LogzioRegion, PropertyErrors};
 use serde_json::Value;
@@ -38,6 +39,15 @@ pub enum ArchiveError {
          account's bucket through a role of this account"
     )]
     RoleInOtherAccount { role: String, stack: String },
+    #[error(
+        "StackId: the stack is in account {stack}, but this function serves only its own account {function}; \
+         deploy the handler in the stack's account"
+    )]
+    OtherAccount { stack: String, function: String },
+    #[error("BucketName: {0}")]
+    BucketNotAllowed(String),
+    #[error("the function's deployment settings are invalid, so it registers no archive: {0}")]
+    Deployment(LimitsError),
     #[error("LogzioApiTokenSecretArn: the Logz.io API token could not be read: {0}")]
     Token(LogzioError),
     #[error(
@@ -85,13 +95,30 @@ impl From<LogzioError> for ArchiveError {
 pub struct ArchiveRegistration<P, L> {
     iam: P,
     logzio: L,
+    limits: Result<Limits, LimitsError>,
 }
 
-fn parse(req: &Request) -> Result<ArchiveSpec, ArchiveError> {
+fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveSpec, ArchiveError> {
+    let limits = limits.as_ref().map_err(|e| ArchiveError::Deployment(e.clone()))?;
     let no_arn = || ArchiveError::NoPartition(req.stack_id.clone());
     let partition = req.partition().ok_or_else(no_arn)?;
     let stack = req.stack_account().ok_or_else(no_arn)?;
+    // A forged event may name another account's stack (and a role there): the function serves its own account.
+    if let Some(function) = req.function_account()
+        && function != stack
+    {
+        return Err(ArchiveError::OtherAccount {
+            stack: stack.to_owned(),
+            function: function.to_owned(),
+        });
+    }
     let spec = ArchiveSpec::parse(&req.properties, partition)?;
+    // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
+    // this function made (nor carry its boundary).
+    spec.bucket
+        .clone()
+        .allowed_by(limits)
+        .map_err(ArchiveError::BucketNotAllowed)?;
     if spec.role_arn.account() != stack {
         return Err(ArchiveError::RoleInOtherAccount {
             role: spec.role_arn.account().to_owned(),
@@ -157,8 +184,8 @@ fn trusted_external_ids(trust: &Value) -> Vec<String> {
 }
 
 impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
-    pub fn new(iam: P, logzio: L) -> Self {
-        ArchiveRegistration { iam, logzio }
+    pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
+        ArchiveRegistration { iam, logzio, limits }
     }
 
     async fn api(&self, lz: &Session<'_, L>, secret: &str, region: LogzioRegion) -> Result<Api, ArchiveError> {
@@ -178,10 +205,24 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         let (start, until) = (Instant::now(), wait_until(req));
         let mut delay = Duration::from_secs(1);
         loop {
-            let result = match id {
-                None => lz.create_archive(api, settings).await,
-                Some(id) => lz.update_archive(api, id, settings).await,
+            // One call (with the adapter's own retries) must not run past `until` either: the reason is then
+            // ours, and a POST cut off here is looked for below like one whose answer was lost.
+            let left = until.saturating_duration_since(Instant::now());
+            let call = async {
+                match id {
+                    None => lz.create_archive(api, settings).await,
+                    Some(id) => lz.update_archive(api, id, settings).await,
+                }
             };
+            let result = tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
+                Err(LogzioError {
+                    call: "logzio".into(),
+                    kind: LogzioErrorKind::Transient,
+                    status: None,
+                    code: "Timeout".into(),
+                    message: format!("no answer within {} s, before the function's deadline", left.as_secs()),
+                })
+            });
             match result {
                 Err(e) if e.is(LogzioErrorKind::AssumeRoleRefused) => {
                     if Instant::now() + delay >= until {
@@ -280,7 +321,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     }
 
     async fn update_archive(&self, req: &Request, log: &CallLog) -> Result<u64, (ArchiveError, Option<u64>)> {
-        let spec = parse(req).map_err(|e| (e, None))?;
+        let spec = parse(req, &self.limits).map_err(|e| (e, None))?;
         let current = req
             .physical_resource_id
             .as_deref()
@@ -389,7 +430,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         if !log.actions().contains(&"CreateArchive") {
             return;
         }
-        let Ok(spec) = parse(req) else { return };
+        let Ok(spec) = parse(req, &self.limits) else { return };
         let lz = Session::new(&self.logzio, log);
         let Ok(api) = self.api(&lz, spec.api.token_secret.as_str(), spec.api.region).await else {
             return;
@@ -418,7 +459,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
     }
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        let spec = parse(req).map_err(|e| failure(&e, None))?;
+        let spec = parse(req, &self.limits).map_err(|e| failure(&e, None))?;
         match self.register(req, log, &spec).await {
             Ok(id) => Ok(success(id)),
             Err((e, id)) => Err(failure(&e, id)),

@@ -5,6 +5,7 @@
 use super::*;
 use crate::cfn::RequestType;
 use crate::iam::fake::{FakeIam, FakeRole};
+use crate::limits::Limits;
 use crate::logzio::fake::FakeLogzio;
 use serde_json::json;
 use std::time::SystemTime;
@@ -61,7 +62,7 @@ impl World {
             json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]});
         iam.insert(role, SystemTime::now());
         World {
-            archive: ArchiveRegistration::new(iam.clone(), logzio.clone()),
+            archive: ArchiveRegistration::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
             logzio,
             iam,
         }
@@ -394,4 +395,36 @@ async fn the_undo_leaves_an_archive_it_did_not_post_alone() {
     w.archive.create(&req, &log).await.expect("converged");
     w.archive.undo_after_deadline(&req, &log).await;
     assert_eq!(w.logzio.archives("token-1").len(), 1);
+}
+
+#[tokio::test]
+async fn a_stack_of_another_account_than_the_functions_is_refused_before_any_call() {
+    let w = World::new();
+    let mut req = request(RequestType::Create, props(json!({})), None, None);
+    req.function_arn = Some("arn:aws:lambda:us-east-1:999988887777:function:logzio-role".into());
+    let (result, log) = w.run(req).await;
+    assert!(reason(&result).starts_with(
+        "StackId: the stack is in account 123456789012, but this function serves only its own account 999988887777"
+    ));
+    assert!(log.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_call() {
+    let w = World::new();
+    let only_acme = Limits::from_vars(|v| (v == "LOGZIO_ALLOWED_BUCKETS").then(|| "acme-*".to_owned()));
+    let archive = ArchiveRegistration::new(w.iam.clone(), w.logzio.clone(), only_acme);
+    let log = CallLog::default();
+    let req = request(
+        RequestType::Create,
+        props(json!({"BucketName": "other-logs"})),
+        None,
+        None,
+    );
+    let result = archive.create(&req, &log).await;
+    assert!(
+        reason(&result).starts_with(r#"BucketName: "other-logs" is not among the buckets this deployment allows"#),
+        "{result:?}"
+    );
+    assert!(log.calls().is_empty());
 }

@@ -191,6 +191,8 @@ fn error_of(call: &str, status: u16, body: &str) -> LogzioError {
     if message.len() > 1000 {
         message = message.chars().take(1000).collect();
     }
+    // The message goes into a Reason and a log line: an external ID quoted in it must not.
+    let message = redact_external_ids(&message);
     let mentions_assume = |s: &str| s.to_ascii_lowercase().contains("assume");
     let kind = match status {
         401 | 403 => LogzioErrorKind::Unauthorized,
@@ -206,6 +208,24 @@ fn error_of(call: &str, status: u16, body: &str) -> LogzioError {
         code,
         message,
     }
+}
+
+/// `logzio:aws:extid:<anything>` → `<external ID>`: Logz.io's issued external IDs, wherever a message quotes one.
+pub fn redact_external_ids(message: &str) -> String {
+    const MARK: &str = "logzio:aws:extid:";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("<external ID>");
+        let tail = &rest[at + MARK.len()..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)))
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -428,5 +448,11 @@ mod tests {
             "logzio:POST /v2/archive/settings failed: HTTP 409: X: exists"
         );
         assert_eq!(path_shape("/v2/archive/settings/42"), "/v2/archive/settings/{id}");
+        let quoting = error_of(
+            "c",
+            400,
+            r#"{"message":"external ID logzio:aws:extid:s3cr3t does not match"}"#,
+        );
+        assert_eq!(quoting.message, "external ID <external ID> does not match");
     }
 }

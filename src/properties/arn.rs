@@ -57,14 +57,24 @@ fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str)
     } else {
         "a"
     };
-    let bad = || Err(format!("{a:?} is not {article} {service} ARN of the form {example}"));
+    // A secret's ARN is never echoed: a token pasted in its place would land in the Reason and the log line.
+    let shown_value = if service == "secretsmanager" {
+        "the value".to_owned()
+    } else {
+        format!("{a:?}")
+    };
+    let bad = || {
+        Err(format!(
+            "{shown_value} is not {article} {service} ARN of the form {example}"
+        ))
+    };
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
         return bad();
     }
     match partition {
         Some(p) if parts[1] != p => {
             return Err(format!(
-                "{a:?} is in partition {:?}, but the stack is in {p:?}",
+                "{shown_value} is in partition {:?}, but the stack is in {p:?}",
                 parts[1]
             ));
         }

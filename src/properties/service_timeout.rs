@@ -2,8 +2,9 @@
 
 use std::str::FromStr;
 
-/// The shortest `ServiceTimeout` accepted: Lambda may redeliver an event for up to 300 s
-/// (`MaximumEventAgeInSeconds` 240 + `Timeout` 60 in template.yaml).
+/// The shortest `ServiceTimeout` accepted: Lambda may redeliver an event until 180 s after it was queued
+/// (`MaximumEventAgeInSeconds` in template.yaml), and that delivery may run 60 s (`Timeout`) after an init of up
+/// to 10 s: 250 s, with the rest as a margin for the time between CloudFormation's send and Lambda's queue.
 pub const MIN_SERVICE_TIMEOUT_SECS: u64 = 300;
 /// CloudFormation's own limit on `ServiceTimeout`.
 pub const MAX_SERVICE_TIMEOUT_SECS: u64 = 3600;
@@ -35,8 +36,8 @@ impl FromStr for ServiceTimeout {
             )),
             Ok(n) if n >= MIN_SERVICE_TIMEOUT_SECS => Ok(ServiceTimeout(n)),
             _ => Err(format!(
-                "must be at least {MIN_SERVICE_TIMEOUT_SECS} seconds: Lambda may redeliver an event for up to 300 s \
-                 (MaximumEventAgeInSeconds 240 + Timeout 60 in template.yaml), and a Create redelivered after \
+                "must be at least {MIN_SERVICE_TIMEOUT_SECS} seconds: Lambda may redeliver an event for up to 250 s \
+                 (MaximumEventAgeInSeconds 180 + Timeout 60 + init in template.yaml), and a Create redelivered after \
                  CloudFormation stopped waiting would make a role nobody deletes"
             )),
         }
@@ -54,7 +55,7 @@ mod tests {
             assert_eq!(
                 rejects("ServiceTimeout", short),
                 "invalid properties (1 error): ServiceTimeout: must be at least 300 seconds: Lambda may redeliver \
-                 an event for up to 300 s (MaximumEventAgeInSeconds 240 + Timeout 60 in template.yaml), and a \
+                 an event for up to 250 s (MaximumEventAgeInSeconds 180 + Timeout 60 + init in template.yaml), and a \
                  Create redelivered after CloudFormation stopped waiting would make a role nobody deletes"
             );
         }

@@ -420,7 +420,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                     None => None,
                 };
                 let generated = generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str());
-                let name = update_target(current, &generated, current_role.as_ref(), spec.path.as_str(), &owner);
+                let name = update_target(current, &generated, current_role.as_ref(), &owner);
                 let existing = if name == current {
                     current_role
                 } else {

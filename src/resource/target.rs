@@ -7,21 +7,15 @@ use crate::properties::{DEFAULT_POLICY_NAME, role_name_hint};
 use serde_json::Value;
 
 /// The role an Update without `RoleName` is about, given the current role (the physical id) as IAM holds it:
-/// the current one unless its path changed (then the generated name for the new path), or the generated name
-/// when the current role is gone. A current role that is not ours stays the answer, so that the Update fails
-/// naming it instead of quietly making another role. With `RoleName` set, the Update is about that name and
-/// nothing needs to be read first.
-pub fn update_target(
-    current_id: &str,
-    generated: &str,
-    current: Option<&ActualRole>,
-    path: &str,
-    owner: &Owner,
-) -> String {
+/// the generated name for the `Path` — the current role itself when that is its name, else a replacement (a new
+/// `Path`, or `RoleName` removed; and the rollback of an Update that added `RoleName` lands on the generated role
+/// again). A current role that is not ours stays the answer, so that the Update fails naming it instead of
+/// quietly making another role. With `RoleName` set, the Update is about that name and nothing needs to be read
+/// first.
+pub fn update_target(current_id: &str, generated: &str, current: Option<&ActualRole>, owner: &Owner) -> String {
     match current {
-        Some(a) if owner.owns(&a.tags) && a.path != path => generated.to_owned(),
-        Some(_) => current_id.to_owned(),
-        None => generated.to_owned(),
+        Some(a) if !owner.owns(&a.tags) => current_id.to_owned(),
+        _ => generated.to_owned(),
     }
 }
 
@@ -85,35 +79,29 @@ mod tests {
     }
 
     #[test]
-    fn an_update_keeps_the_current_role_when_its_path_is_unchanged() {
+    fn an_update_without_role_name_is_about_the_generated_role_for_its_path() {
         let current = role("/logzio/", true);
         assert_eq!(
-            update_target("current", "gen", Some(&current), "/logzio/", &owner()),
-            "current"
+            update_target("gen", "gen", Some(&current), &owner()),
+            "gen",
+            "the current role itself"
         );
-    }
-
-    #[test]
-    fn an_update_with_a_new_path_is_about_the_generated_role_for_it() {
-        let current = role("/logzio/", true);
         assert_eq!(
-            update_target("current", "gen", Some(&current), "/logzio/new/", &owner()),
-            "gen"
+            update_target("named", "gen", Some(&current), &owner()),
+            "gen",
+            "RoleName removed (or an Update that added it rolled back): a replacement"
         );
     }
 
     #[test]
     fn an_update_whose_role_is_gone_is_about_the_generated_role() {
-        assert_eq!(update_target("current", "gen", None, "/logzio/", &owner()), "gen");
+        assert_eq!(update_target("current", "gen", None, &owner()), "gen");
     }
 
     #[test]
     fn an_update_of_a_role_that_is_not_ours_stays_on_it_so_that_it_fails_naming_it() {
         let foreign = role("/other/", false);
-        assert_eq!(
-            update_target("current", "gen", Some(&foreign), "/logzio/", &owner()),
-            "current"
-        );
+        assert_eq!(update_target("current", "gen", Some(&foreign), &owner()), "current");
     }
 
     #[test]

@@ -593,3 +593,39 @@ async fn a_token_logzio_refuses_fails_naming_the_property_and_logzios_answer() {
     assert!(!r.contains("token-1"), "the token never reaches a Reason");
     assert!(log.writes().is_empty());
 }
+
+#[tokio::test]
+async fn an_update_that_adds_role_name_rolls_back_to_the_generated_role_without_creating_it() {
+    let w = World::new();
+    let generated = w.created(props(json!({}))).await;
+    let named = w
+        .update(&generated, props(json!({"RoleName": "Named"})))
+        .await
+        .0
+        .expect("replaced")
+        .physical_resource_id;
+    assert_eq!(named, "Named");
+    let (result, log) = w.update(&named, props(json!({}))).await;
+    assert_eq!(
+        result.expect("rolled back").physical_resource_id,
+        generated,
+        "back on the generated role"
+    );
+    assert!(log.writes().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn a_create_stopped_at_the_deadline_is_left_to_the_rollback_delete() {
+    let w = World::new();
+    w.iam.hang("PutRolePolicy");
+    let req = request(RequestType::Create, props(json!({"RoleName": "Stopped"})), None);
+    let log = CallLog::default();
+    let stopped = tokio::time::timeout(Duration::from_millis(50), w.resource.create(&req, &log)).await;
+    assert!(stopped.is_err());
+    w.resource.undo_after_deadline(&req, &log).await;
+    assert!(
+        w.iam.role("Stopped").is_some(),
+        "the FAILED answer names it; the rollback Delete removes it"
+    );
+    assert_eq!(log.to_string(), "CreateRole,PutRolePolicy:in-flight");
+}

@@ -307,7 +307,9 @@ async fn new_path_without_role_name_replaces_the_role_with_a_new_generated_name(
 }
 
 #[tokio::test]
-async fn without_role_name_the_current_role_is_kept() {
+async fn removing_role_name_is_a_replacement_by_the_generated_role() {
+    // Like AWS::IAM::Role: a RoleName change, its removal included, replaces the role (and so the rollback of an
+    // Update that added RoleName lands on the generated role again).
     let w = World::new();
     let c = w.answer(create(json!({"RoleName": "Named"}))).await;
     let u = w
@@ -318,7 +320,12 @@ async fn without_role_name_the_current_role_is_kept() {
         ))
         .await;
     assert_success(&u);
-    assert_eq!(id(&u), id(&c));
+    assert_ne!(id(&u), id(&c));
+    assert!(id(&u).starts_with("logs-archive-ArchiveRole-"), "{}", id(&u));
+    assert!(
+        w.role("Named").await.is_some(),
+        "CloudFormation's Delete removes the old one"
+    );
 }
 
 #[tokio::test]

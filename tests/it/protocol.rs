@@ -329,6 +329,14 @@ async fn unknown_request_type_or_missing_fields_are_answered_failed_once_and_not
     assert!(b[0]["Reason"].as_str().expect("reason").starts_with("malformed event"));
     assert_eq!(b[0]["RequestId"], request_id);
     assert_eq!(h.resource_runs(), 0);
+    // The same malformed event delivered again (Lambda's queue is at-least-once): not answered a second time.
+    let mut again = event("Replace", "ok", &s.uri());
+    again["RequestId"] = request_id;
+    assert!(matches!(
+        h.handle_payload(again, soon(5)).await.delivery,
+        Delivery::AlreadyAnswered
+    ));
+    assert_eq!(bodies(&s).await.len(), 2);
     assert!(b[1]["Reason"].as_str().expect("reason").contains("StackId"));
 }
 
@@ -429,4 +437,13 @@ async fn an_answer_not_delivered_is_redelivered_by_lambda_and_sent_again_without
     let third = h.handle_payload(e, soon(10)).await;
     assert!(matches!(third.delivery, Delivery::AlreadyAnswered));
     assert_eq!(bodies(&s).await.len(), b.len(), "no answer after the delivered one");
+}
+
+#[test]
+fn the_template_and_its_repository_entry_carry_the_crates_version() {
+    // The version a deployer sees (the Serverless Application Repository's SemanticVersion, the packaged
+    // template of `make release`) is the one the binary logs at start: the crate's.
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).expect("template");
+    let line = format!("    SemanticVersion: {}", env!("CARGO_PKG_VERSION"));
+    assert!(template.lines().any(|l| l == line), "template.yaml lacks {line:?}");
 }

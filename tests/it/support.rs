@@ -210,8 +210,8 @@ impl World {
         let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
         let (sdk, lz) = (SdkIam::new(handler_client), logzio(&account, None));
         let resources = LogzioResources {
-            role: ArchiveRole::new(sdk.clone(), lz.clone(), Ok(limits)),
-            archive: ArchiveRegistration::new(sdk, lz),
+            role: ArchiveRole::new(sdk.clone(), lz.clone(), Ok(limits.clone())),
+            archive: ArchiveRegistration::new(sdk, lz, Ok(limits)),
         };
         let handler = Handler::new(resources, ResponseSender::new().expect("http client"))
             .with_answer_margin(Duration::from_millis(1000));
