@@ -15,7 +15,8 @@ RELEASE_BIN := target/release/logzio-role
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: help venv tools demo test unit e2e lint fmt clippy templates policies build invoke deploy bench fuzz lock clean
+.PHONY: help venv tools demo test unit e2e lint fmt clippy deny templates policies build arm64-target release invoke deploy bench \
+	fuzz lock clean
 
 help:
 	@echo "make demo    - build, start a local IAM emulator, run Create -> Update -> Delete through the handler"
@@ -23,6 +24,7 @@ help:
 	@echo "make lint    - cargo fmt --check, clippy, and the template checks (sam validate --lint, cfn-lint, checkov)"
 	@echo "make policies - IAM policy simulator: template.yaml's execution role and boundary, the generated role policy"
 	@echo "make build   - arm64 bootstrap zip for Lambda (cargo lambda build --release --arm64)"
+	@echo "make release VERSION=x.y.z - reproducible release artifacts in dist/ (built twice, compared), SBOM, licences"
 	@echo "make invoke  - one event (EVENT=events/create.json) through cargo lambda watch + invoke, local IAM"
 	@echo "make deploy  - sam build + sam deploy (guided the first time)"
 	@echo "make bench   - cold start, latency, IAM calls, memory, size: Rust vs a Python crhelper baseline"
@@ -69,7 +71,14 @@ templates: tools
 	$(OFFLINE_ENV) $(VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
 		-f template.yaml -f examples/archive.yaml -f examples/archive-external-id.yaml
 
-lint: fmt clippy templates
+# Licences, banned crates and sources (tests/deny.toml; no advisory database is fetched); cargo-deny is installed,
+# pinned, on first use (from crates.io: a few minutes on a fresh machine).
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@$(CARGO_DENY_VERSION)
+	cargo deny --locked --config tests/deny.toml check licenses bans sources
+
+lint: fmt clippy deny templates
 
 # The IAM policies themselves, in an offline IAM policy simulator (@cloud-copilot/iam-simulate, pinned with its
 # lock file in tests/policies; a test-time tool, never shipped): template.yaml's execution role and boundary for
@@ -86,10 +95,14 @@ policies: $(POLICIES)/node_modules/.stamp
 	mv target/role-policies.json.tmp target/role-policies.json
 	node $(POLICIES)/simulate.mjs --template template.yaml target/role-policies.json
 
-# The Lambda artifact: arm64 for provided.al2023. Needs the aarch64 rust-std (rustup target add
-# aarch64-unknown-linux-gnu); zig from the pinned ziglang package does the cross-link.
+# The Lambda artifact: arm64 for provided.al2023. The aarch64 rust-std is added when missing; zig from the pinned
+# ziglang package does the cross-link.
+AARCH64 := aarch64-unknown-linux-gnu
+arm64-target:
+	rustup target list --installed | grep -qx $(AARCH64) || rustup target add $(AARCH64)
+
 LAMBDA_ZIP := target/lambda/logzio-role/bootstrap.zip
-build: tools
+build: tools arm64-target
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 --locked --output-format zip
 	@$(PY) -c 'import os, sys, zipfile; z = sys.argv[1]; \
 		b = zipfile.ZipFile(z).getinfo("bootstrap").file_size; \
@@ -101,10 +114,22 @@ invoke: tools $(BIN)
 
 # Your AWS credentials and region, as the AWS CLI would use them. The first run asks (sam deploy --guided) and
 # saves the answers to samconfig.toml.
-deploy: tools
+deploy: tools arm64-target
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 sam build
 	if [ -f samconfig.toml ]; then PATH=$(CURDIR)/$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 sam deploy; \
 	else PATH=$(CURDIR)/$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 sam deploy --guided --capabilities CAPABILITY_IAM; fi
+
+# Release artifacts, without a Rust toolchain needed to deploy them: the arm64 zip (built twice from the committed
+# tree in two directories; the two must be bit-identical), its SHA-256, the packaged template (code from the
+# ArtifactBucket/ArtifactKey parameters), the SBOM (cargo-cyclonedx) and the licences (cargo-about). Not part of
+# make test: two arm64 builds take many minutes.
+CARGO_ABOUT_VERSION := 0.9.3
+CARGO_CYCLONEDX_VERSION := 0.5.9
+release: tools arm64-target
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z (the version in Cargo.toml)"; exit 2; }
+	command -v cargo-about >/dev/null || cargo install --locked cargo-about@$(CARGO_ABOUT_VERSION)
+	command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx@$(CARGO_CYCLONEDX_VERSION)
+	$(PY) tests/release/release.py --version $(VERSION)
 
 unit: venv
 	$(OFFLINE_ENV) MOTO_PYTHON=$(CURDIR)/$(PY) cargo test --locked

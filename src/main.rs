@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logzio_role::init_tracing();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "logzio-role starting");
     let handler = logzio_role::handler().await?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
