@@ -127,7 +127,7 @@ CARGO_ABOUT_VERSION := 0.9.3
 CARGO_CYCLONEDX_VERSION := 0.5.9
 release: tools arm64-target
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z (the version in Cargo.toml)"; exit 2; }
-	command -v cargo-about >/dev/null || cargo install --locked cargo-about@$(CARGO_ABOUT_VERSION)
+	command -v cargo-about >/dev/null || cargo install --locked --features cli cargo-about@$(CARGO_ABOUT_VERSION)
 	command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx@$(CARGO_CYCLONEDX_VERSION)
 	$(PY) tests/release/release.py --version $(VERSION)
 

@@ -11,6 +11,7 @@
 #[cfg(test)]
 mod tests;
 
+use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
@@ -39,11 +40,8 @@ pub enum ArchiveError {
          account's bucket through a role of this account"
     )]
     RoleInOtherAccount { role: String, stack: String },
-    #[error(
-        "StackId: the stack is in account {stack}, but this function serves only its own account {function}; \
-         deploy the handler in the stack's account"
-    )]
-    OtherAccount { stack: String, function: String },
+    #[error(transparent)]
+    OtherAccount(#[from] OtherAccount),
     #[error("BucketName: {0}")]
     BucketNotAllowed(String),
     #[error("the function's deployment settings are invalid, so it registers no archive: {0}")]
@@ -104,14 +102,7 @@ fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveS
     let partition = req.partition().ok_or_else(no_arn)?;
     let stack = req.stack_account().ok_or_else(no_arn)?;
     // A forged event may name another account's stack (and a role there): the function serves its own account.
-    if let Some(function) = req.function_account()
-        && function != stack
-    {
-        return Err(ArchiveError::OtherAccount {
-            stack: stack.to_owned(),
-            function: function.to_owned(),
-        });
-    }
+    req.in_functions_account()?;
     let spec = ArchiveSpec::parse(&req.properties, partition)?;
     // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
     // this function made (nor carry its boundary).

@@ -109,6 +109,29 @@ impl Request {
     pub fn function_account(&self) -> Option<&str> {
         arn_account(self.function_arn.as_deref()?, "lambda")
     }
+
+    /// A forged event may name another account's stack: Err when the StackId's account is known and is not the
+    /// function's own (unknown when the runtime gave no function ARN, as in local tests).
+    pub fn in_functions_account(&self) -> Result<(), OtherAccount> {
+        match (self.stack_account(), self.function_account()) {
+            (Some(stack), Some(function)) if stack != function => Err(OtherAccount {
+                stack: stack.to_owned(),
+                function: function.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An event whose StackId is in another account than the function that received it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "StackId: the stack is in account {stack}, but this function serves only its own account {function}; deploy \
+     the handler in the stack's account"
+)]
+pub struct OtherAccount {
+    pub stack: String,
+    pub function: String,
 }
 
 /// The account field of an ARN of `service`, when it is 12 digits.

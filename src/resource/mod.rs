@@ -10,6 +10,7 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 
+use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
@@ -35,11 +36,8 @@ pub enum ArchiveRoleError {
          unknown"
     )]
     NoPartition(String),
-    #[error(
-        "StackId: the stack is in account {stack}, but this function serves only its own account {function}; \
-         deploy the handler in the stack's account"
-    )]
-    OtherAccount { stack: String, function: String },
+    #[error(transparent)]
+    OtherAccount(#[from] OtherAccount),
     #[error("the function's deployment settings are invalid, so it makes no role: {0}")]
     Deployment(LimitsError),
     #[error(
@@ -174,15 +172,7 @@ fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<P
     let no_arn = || ArchiveRoleError::NoPartition(req.stack_id.clone());
     let partition = req.partition().ok_or_else(no_arn)?.to_owned();
     let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
-    // A forged event may name another account's stack: the function serves only its own account.
-    if let Some(function) = req.function_account()
-        && function != account
-    {
-        return Err(ArchiveRoleError::OtherAccount {
-            stack: account,
-            function: function.to_owned(),
-        });
-    }
+    req.in_functions_account()?;
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
     // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.

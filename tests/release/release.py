@@ -180,6 +180,17 @@ def main():
         shutil.copy(zips[0], dist / zip_name)
 
     check_zip(dist / zip_name)
+    info = {
+        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout,
+        "rustc": subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout,
+        "cargo-lambda": subprocess.run(["cargo", "lambda", "--version"], capture_output=True, text=True,
+                                       env=env).stdout,
+        "zig": subprocess.run([str(Path(args.venv_bin) / "python"), "-m", "ziglang", "version"],
+                              capture_output=True, text=True).stdout,
+        "SOURCE_DATE_EPOCH": env["SOURCE_DATE_EPOCH"],
+    }
+    (dist / f"logzio-role-{version}.buildinfo").write_text(
+        "".join(f"{k}: {v.strip()}\n" for k, v in info.items()))
     (dist / f"{zip_name}.sha256").write_text(f"{sha256(dist / zip_name)}  {zip_name}\n")
     template = dist / f"logzio-role-{version}.yaml"
     template.write_text(packaged_template(version, zip_name))
