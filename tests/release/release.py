@@ -154,10 +154,13 @@ def main():
                       text=True).stdout.strip():
         print("note: uncommitted changes are not in the release (it builds HEAD)", file=sys.stderr)
 
+    # The commit built, fixed now: a commit made while the release builds must not change what it names.
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
     env = dict(os.environ)
     env["PATH"] = f"{args.venv_bin}{os.pathsep}{env['PATH']}"  # cargo-lambda finds zig through this python
-    env["SOURCE_DATE_EPOCH"] = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True,
-                                              text=True, check=True).stdout.strip()
+    env["SOURCE_DATE_EPOCH"] = subprocess.run(["git", "log", "-1", "--format=%ct", commit], cwd=ROOT,
+                                              capture_output=True, text=True, check=True).stdout.strip()
     dist = Path(args.dist)
     shutil.rmtree(dist, ignore_errors=True)
     dist.mkdir(parents=True)
@@ -165,7 +168,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="logzio-role-release-") as tmp:
         tree = Path(tmp) / "tree.tar"
-        run(["git", "archive", "--format=tar", "-o", str(tree), "HEAD"], cwd=ROOT)
+        run(["git", "archive", "--format=tar", "-o", str(tree), commit], cwd=ROOT)
         zips = []
         for name in ("first", "second-build-elsewhere"):
             bootstrap = build(tree, Path(tmp) / name / "src", env)
@@ -181,7 +184,7 @@ def main():
 
     check_zip(dist / zip_name)
     info = {
-        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout,
+        "commit": commit,
         "rustc": subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout,
         "cargo-lambda": subprocess.run(["cargo", "lambda", "--version"], capture_output=True, text=True,
                                        env=env).stdout,
