@@ -249,12 +249,17 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         req: &Request,
         log: &CallLog,
         spec: &ArchiveSpec,
+        api: Option<Api>,
     ) -> Result<u64, (ArchiveError, Option<u64>)> {
         let lz = Session::new(&self.logzio, log);
-        let api = self
-            .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
-            .await
-            .map_err(|e| (e, None))?;
+        // The token, unless the caller read it already (one GetSecretValue per event).
+        let api = match api {
+            Some(api) => api,
+            None => self
+                .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
+                .await
+                .map_err(|e| (e, None))?,
+        };
         let settings = settings_of(spec);
         let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
         if let Some(a) = existing.into_iter().next() {
@@ -323,7 +328,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             .is_some_and(|(s, r)| s == spec.api.token_secret.as_str() && *r == spec.api.region);
         let Some(id) = current.filter(|_| same_account) else {
             // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one.
-            return self.register(req, log, &spec).await;
+            return self.register(req, log, &spec, None).await;
         };
         let lz = Session::new(&self.logzio, log);
         let api = self
@@ -337,7 +342,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                     archive = id,
                     "the archive was deleted outside the stack: registering it again"
                 );
-                self.register(req, log, &spec).await
+                self.register(req, log, &spec, Some(api)).await
             }
             Some(a) if a.settings == settings => Ok(id),
             Some(_) => {
@@ -451,7 +456,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
         let spec = parse(req, &self.limits).map_err(|e| failure(&e, None))?;
-        match self.register(req, log, &spec).await {
+        match self.register(req, log, &spec, None).await {
             Ok(id) => Ok(success(id)),
             Err((e, id)) => Err(failure(&e, id)),
         }

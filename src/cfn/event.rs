@@ -50,44 +50,44 @@ impl Request {
     pub fn parse(payload: &Value) -> Result<Request, String> {
         let typed: CloudFormationCustomResourceRequest =
             serde_json::from_value(payload.clone()).map_err(|e| e.to_string())?;
-        Ok(match typed {
-            CloudFormationCustomResourceRequest::Create(r) => Request {
-                request_type: RequestType::Create,
-                request_id: r.request_id,
-                stack_id: r.stack_id,
-                logical_resource_id: r.logical_resource_id,
-                resource_type: r.resource_type,
-                physical_resource_id: None,
-                properties: r.resource_properties,
-                old_properties: None,
-                function_arn: None,
-                work_deadline: None,
-            },
-            CloudFormationCustomResourceRequest::Update(r) => Request {
-                request_type: RequestType::Update,
-                request_id: r.request_id,
-                stack_id: r.stack_id,
-                logical_resource_id: r.logical_resource_id,
-                resource_type: r.resource_type,
-                physical_resource_id: Some(r.physical_resource_id),
-                properties: r.resource_properties,
-                old_properties: Some(r.old_resource_properties),
-                function_arn: None,
-                work_deadline: None,
-            },
-            CloudFormationCustomResourceRequest::Delete(r) => Request {
-                request_type: RequestType::Delete,
-                request_id: r.request_id,
-                stack_id: r.stack_id,
-                logical_resource_id: r.logical_resource_id,
-                resource_type: r.resource_type,
-                physical_resource_id: Some(r.physical_resource_id),
-                properties: r.resource_properties,
-                old_properties: None,
-                function_arn: None,
-                work_deadline: None,
-            },
+        use CloudFormationCustomResourceRequest as Typed;
+        // The three variants share their fields but are three types: take what differs, then build one Request.
+        let (request_type, ids, physical_resource_id, properties, old_properties) = match typed {
+            Typed::Create(r) => (
+                RequestType::Create,
+                (r.request_id, r.stack_id, r.logical_resource_id, r.resource_type),
+                None,
+                r.resource_properties,
+                None,
+            ),
+            Typed::Update(r) => (
+                RequestType::Update,
+                (r.request_id, r.stack_id, r.logical_resource_id, r.resource_type),
+                Some(r.physical_resource_id),
+                r.resource_properties,
+                Some(r.old_resource_properties),
+            ),
+            Typed::Delete(r) => (
+                RequestType::Delete,
+                (r.request_id, r.stack_id, r.logical_resource_id, r.resource_type),
+                Some(r.physical_resource_id),
+                r.resource_properties,
+                None,
+            ),
             _ => return Err("unknown RequestType".into()),
+        };
+        let (request_id, stack_id, logical_resource_id, resource_type) = ids;
+        Ok(Request {
+            request_type,
+            request_id,
+            stack_id,
+            logical_resource_id,
+            resource_type,
+            physical_resource_id,
+            properties,
+            old_properties,
+            function_arn: None,
+            work_deadline: None,
         })
     }
 
