@@ -94,6 +94,40 @@ pub fn stack_account(stack_id: &str) -> Option<&str> {
     }
 }
 
+/// The external IDs a trust policy requires of `account` (a 12-digit AWS account): read only from the statements
+/// that Allow `sts:AssumeRole` to that account (its `root` ARN in any partition, or the bare id), under
+/// `StringEquals` `sts:ExternalId`. Statements for other principals, Denies and other actions are not read:
+/// an ID that another principal must present says nothing about what Logz.io presents.
+pub fn external_ids_trusted_for(trust: &Value, account: &str) -> Vec<String> {
+    let listed = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(x) => vec![x.clone()],
+            Value::Array(xs) => xs.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &trust["Statement"] {
+        Value::Array(s) => s.iter().collect(),
+        one @ Value::Object(_) => vec![one],
+        _ => Vec::new(),
+    };
+    let names_account = |p: &str| {
+        p == account || matches!(p.split(':').collect::<Vec<_>>()[..], ["arn", _, "iam", "", a, "root"] if a == account)
+    };
+    let mut ids = Vec::new();
+    for st in statements {
+        let allows = st["Effect"] == "Allow";
+        let assumes = listed(&st["Action"])
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("sts:AssumeRole") || a == "sts:*" || a == "*");
+        let for_account = listed(&st["Principal"]["AWS"]).iter().any(|p| names_account(p));
+        if allows && assumes && for_account {
+            ids.extend(listed(&st["Condition"]["StringEquals"]["sts:ExternalId"]));
+        }
+    }
+    ids
+}
+
 /// The size IAM counts against [`INLINE_POLICY_LIMIT`]: the document's characters, whitespace excluded.
 pub fn policy_size(doc: &Value) -> usize {
     doc.to_string().chars().filter(|c| !c.is_whitespace()).count()
@@ -112,6 +146,35 @@ mod tests {
         }
         let trusting = |v: &str| (v == TRUSTED_ACCOUNTS_VAR).then(|| "406095609952,123456789012".to_owned());
         ArchiveRoleSpec::parse(&p, "aws", &Limits::from_vars(trusting).expect("limits")).expect("valid")
+    }
+
+    #[test]
+    fn the_external_ids_of_a_trust_are_those_required_of_the_named_account_only() {
+        let trust = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::406095609952:root"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "logzio-id"}}},
+            {"Effect": "Allow", "Principal": {"AWS": ["111111111111"]}, "Action": ["sts:AssumeRole"],
+             "Condition": {"StringEquals": {"sts:ExternalId": ["someone-elses"]}}},
+            {"Effect": "Deny", "Principal": {"AWS": "406095609952"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "denied"}}},
+            {"Effect": "Allow", "Principal": {"AWS": "406095609952"}, "Action": "sts:TagSession",
+             "Condition": {"StringEquals": {"sts:ExternalId": "not-for-assume"}}}
+        ]});
+        assert_eq!(external_ids_trusted_for(&trust, "406095609952"), vec!["logzio-id".to_owned()]);
+        assert_eq!(external_ids_trusted_for(&trust, "111111111111"), vec!["someone-elses".to_owned()]);
+        assert!(external_ids_trusted_for(&trust, "222222222222").is_empty());
+        // One statement (not a list), in another partition.
+        let one = json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::406095609952:root"},
+            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "cn"}}}});
+        assert_eq!(external_ids_trusted_for(&one, "406095609952"), vec!["cn".to_owned()]);
+        // What trust_policy writes is read back.
+        let s = spec(json!({}));
+        let t = s.given_trust().expect("given");
+        let written = trust_policy("aws", &t.account, &t.external_id);
+        assert_eq!(
+            external_ids_trusted_for(&written, t.account.as_str()),
+            vec![t.external_id.expose().to_owned()]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
+use crate::policy::external_ids_trusted_for;
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
 use crate::properties::{ArchiveSpec, LogzioRegion, PropertyErrors};
 use serde_json::Value;
@@ -156,24 +157,6 @@ fn wait_until(req: &Request) -> Instant {
     }
 }
 
-/// The `sts:ExternalId` values a trust policy requires.
-fn trusted_external_ids(trust: &Value) -> Vec<String> {
-    let statements = match &trust["Statement"] {
-        Value::Array(s) => s.clone(),
-        one @ Value::Object(_) => vec![one.clone()],
-        _ => Vec::new(),
-    };
-    let mut ids = Vec::new();
-    for st in statements {
-        match &st["Condition"]["StringEquals"]["sts:ExternalId"] {
-            Value::String(x) => ids.push(x.clone()),
-            Value::Array(xs) => ids.extend(xs.iter().filter_map(Value::as_str).map(str::to_owned)),
-            _ => {}
-        }
-    }
-    ids
-}
-
 impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
         ArchiveRegistration { iam, logzio, limits }
@@ -309,7 +292,12 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 return Ok(());
             }
         };
-        let trusted = trusted_external_ids(&trust);
+        // Only what the role requires of Logz.io's accounts: an ID another principal must present is no match.
+        let accounts = self.limits.as_ref().map(|l| l.trusted_account_ids.clone()).unwrap_or_default();
+        let trusted: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| external_ids_trusted_for(&trust, a.as_str()))
+            .collect();
         if trusted.is_empty() || trusted.contains(presented) {
             return Ok(());
         }

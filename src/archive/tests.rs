@@ -39,6 +39,18 @@ fn request(request_type: RequestType, properties: Value, old: Option<Value>, phy
     req
 }
 
+/// A trust policy as IAM holds it: each (account, external ID) an Allow of sts:AssumeRole to the account's root.
+fn trust(grants: &[(&str, &str)]) -> Value {
+    let statements: Vec<Value> = grants
+        .iter()
+        .map(|(account, id)| {
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                   "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": id}}})
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
 struct World {
     logzio: FakeLogzio,
     iam: FakeIam,
@@ -58,8 +70,7 @@ impl World {
         let mut role = FakeRole::default();
         role.role.name = "archive-role".into();
         role.role.path = "/logzio/".into();
-        role.role.trust_policy =
-            json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]});
+        role.role.trust_policy = trust(&[("406095609952", EXTERNAL_ID)]);
         iam.insert(role, SystemTime::now());
         World {
             archive: ArchiveRegistration::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
@@ -201,8 +212,7 @@ async fn an_external_id_the_role_does_not_trust_removes_the_new_archive() {
     w.iam.edit(
         "archive-role",
         |r| {
-            r.role.trust_policy =
-                json!({"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": "hand-typed"}}}]})
+            r.role.trust_policy = trust(&[("406095609952", "hand-typed")])
         },
     );
     let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
@@ -219,6 +229,24 @@ async fn an_external_id_the_role_does_not_trust_removes_the_new_archive() {
     );
     assert!(w.logzio.archives("token-1").is_empty());
     assert!(log.actions().ends_with(&["GetRole", "DeleteArchive"]), "{log}");
+}
+
+#[tokio::test]
+async fn an_external_id_another_principal_must_present_is_no_match() {
+    // The role trusts Logz.io with one ID and another account with the ID Logz.io presents: only the statement
+    // for Logz.io's account says what Logz.io must present, so this is a mismatch.
+    let w = World::new();
+    w.iam.edit(
+        "archive-role",
+        |r| r.role.trust_policy = trust(&[("406095609952", "hand-typed"), ("111111111111", EXTERNAL_ID)]),
+    );
+    let (result, _) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    assert!(
+        reason(&result).contains("is not the one role archive-role trusts"),
+        "{}",
+        reason(&result)
+    );
+    assert!(w.logzio.archives("token-1").is_empty());
 }
 
 #[tokio::test]

@@ -6,8 +6,9 @@
 //! a redelivery can help: the answer could not be delivered for a transient reason. An answer delivered, an
 //! answer refused for good, a malformed event and an event without ResponseURL all return success (and log an
 //! error line where something went wrong), so that finished work is never replayed. A process remembers the
-//! requests it finished, and the answer it could not deliver, so a redelivery to a warm process runs no work
-//! twice: it is skipped, or only the answer is sent again.
+//! requests it finished, with their answer and the ResponseURLs that had it, so a redelivery to a warm process
+//! runs no work twice: it is skipped where its URL had the answer, and any other URL (an undelivered answer, or
+//! the same request with a new ResponseURL) gets the same body.
 
 use super::answer::{Answer, Status, answer};
 use super::event::{Reading, Request, RequestType, read_event, read_raw_event};
@@ -25,6 +26,8 @@ pub const DEFAULT_ANSWER_MARGIN: Duration = Duration::from_secs(3);
 const NO_DEADLINE: Duration = Duration::from_secs(900);
 /// How many requests a process remembers (a redelivery comes within minutes; events are few per stack).
 const REMEMBERED: usize = 128;
+/// How many ResponseURLs with a final answer are remembered per request.
+const ANSWERED_URLS: usize = 4;
 
 /// The one outcome the runtime is told is an error: the answer could not be delivered, for a reason that a
 /// redelivery of the event may not meet again.
@@ -111,13 +114,14 @@ fn status_str(s: Status) -> &'static str {
     }
 }
 
-/// What a process remembers of a request it served.
+/// What a process remembers of a request it served: the answer's body, and the ResponseURLs that had their
+/// answer for good. The work is never run twice: a delivery of the request to one of those URLs is skipped, and
+/// one to any other URL (an undelivered answer, or the same request sent again with a new pre-signed URL) gets
+/// this body.
 #[derive(Debug)]
-enum Remembered {
-    /// Answered (or refused for good): a redelivery is skipped.
-    Final,
-    /// The work is done but its answer could not be delivered: a redelivery sends this body again.
-    Undelivered(Vec<u8>),
+struct Remembered {
+    body: Vec<u8>,
+    answered: Vec<String>,
 }
 
 /// The Lambda handler: one event in, one answer out.
@@ -271,10 +275,8 @@ impl<R: CustomResource> Handler<R> {
         let key = key?;
         let body = {
             let served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
-            match served.iter().find(|(k, _)| k == key).map(|(_, r)| r)? {
-                Remembered::Final => None,
-                Remembered::Undelivered(body) => Some(body.clone()),
-            }
+            let remembered = served.iter().find(|(k, _)| k == key).map(|(_, r)| r)?;
+            (!remembered.answered.iter().any(|u| u == url)).then(|| remembered.body.clone())
         };
         let Some(body) = body else {
             tracing::warn!(request = key, "this request was already answered: not run again");
@@ -289,7 +291,7 @@ impl<R: CustomResource> Handler<R> {
             Delivery::Delivered { attempts } => tracing::info!(
                 request = key,
                 put_attempts = attempts,
-                "the answer not delivered before was delivered now"
+                "the answer of a request served before was delivered to this ResponseURL"
             ),
             other => tracing::error!(request = key, delivery = ?other, "the answer is still not delivered"),
         }
@@ -303,14 +305,23 @@ impl<R: CustomResource> Handler<R> {
     /// PUTs the answer and remembers what became of it.
     async fn deliver(&self, key: Option<String>, url: &str, body: Vec<u8>, deadline: Instant) -> Delivery {
         let delivery = Delivery::from_send(self.sender.send(url, body.clone(), deadline).await);
+        // The body of the first answer is kept (a request is answered with one body, whatever URL asks).
         if let Some(key) = key {
-            let remembered = if delivery.is_final() {
-                Remembered::Final
-            } else {
-                Remembered::Undelivered(body)
-            };
             let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
-            served.retain(|(k, _)| *k != key);
+            let mut remembered = match served.iter().position(|(k, _)| *k == key) {
+                Some(i) => served.remove(i).map(|(_, r)| r),
+                None => None,
+            }
+            .unwrap_or(Remembered {
+                body,
+                answered: Vec::new(),
+            });
+            if delivery.is_final() && !remembered.answered.iter().any(|u| u == url) {
+                if remembered.answered.len() == ANSWERED_URLS {
+                    remembered.answered.remove(0);
+                }
+                remembered.answered.push(url.to_owned());
+            }
             if served.len() == REMEMBERED {
                 served.pop_front();
             }

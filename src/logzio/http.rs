@@ -164,6 +164,13 @@ impl HttpLogzio {
     }
 }
 
+/// A SecretString that is a JSON object or array (the console's key/value form): never a Logz.io API token
+/// (tokens are UUID-like), and sending it would only earn "Logz.io refused the API token".
+fn token_is_json(token: &str) -> bool {
+    (token.starts_with('{') || token.starts_with('['))
+        && serde_json::from_str::<Value>(token).is_ok_and(|v| v.is_object() || v.is_array())
+}
+
 /// `/v2/archive/settings/123` → `/v2/archive/settings/{id}`: the call's name, the same for every id.
 fn path_shape(path: &str) -> String {
     match path.rsplit_once('/') {
@@ -210,22 +217,10 @@ fn error_of(call: &str, status: u16, body: &str) -> LogzioError {
     }
 }
 
-/// `logzio:aws:extid:<anything>` → `<external ID>`: Logz.io's issued external IDs, wherever a message quotes one.
+/// `logzio:aws:extid:<anything>` → `<external ID>`, in any case: Logz.io's issued external IDs, wherever a
+/// message quotes one. (IDs chosen by hand are redacted by [`super::redact`], which is given them.)
 pub fn redact_external_ids(message: &str) -> String {
-    const MARK: &str = "logzio:aws:extid:";
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(at) = rest.find(MARK) {
-        out.push_str(&rest[..at]);
-        out.push_str("<external ID>");
-        let tail = &rest[at + MARK.len()..];
-        let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)))
-            .unwrap_or(tail.len());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
+    super::redact(message, &[])
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -301,6 +296,17 @@ impl LogzioPort for HttpLogzio {
             .await
         {
             Ok(out) => match out.secret_string().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(token) if token_is_json(token) => Err(LogzioError {
+                    call,
+                    kind: LogzioErrorKind::Other,
+                    status: None,
+                    code: "KeyValueSecret".into(),
+                    message: format!(
+                        "{secret_arn} holds JSON (Secrets Manager's key/value form), not a token: store the \
+                         Logz.io API token alone as the secret's plain text (aws secretsmanager put-secret-value \
+                         --secret-id <arn> --secret-string <token>)"
+                    ),
+                }),
                 Some(token) => Ok(ApiToken::new(token)),
                 None => Err(LogzioError {
                     call,
@@ -394,6 +400,14 @@ impl LogzioPort for HttpLogzio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_value_secret_is_told_apart_from_a_token() {
+        assert!(token_is_json(r#"{"token": "abc"}"#));
+        assert!(token_is_json(r#"[ "abc" ]"#));
+        assert!(!token_is_json("0a1b2c3d-0000-4000-8000-000000000001"));
+        assert!(!token_is_json("{not json"));
+    }
 
     #[test]
     fn the_api_url_override_is_https_or_loopback_http() {

@@ -444,13 +444,25 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
     }
 }
 
+/// A Reason quotes no external ID: neither an issued one nor the one the properties chose (old or new), in any
+/// case (IAM's and Logz.io's messages may quote what they were sent).
+fn redacted(req: &Request, mut f: Failure) -> Failure {
+    let chosen: Vec<&str> = [Some(&req.properties), req.old_properties.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("ExternalId").and_then(serde_json::Value::as_str))
+        .collect();
+    f.reason = crate::logzio::redact(&f.reason, &chosen);
+    f
+}
+
 impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
     type Record = CallLog;
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
         match self.create_role(req, log).await {
             Ok(role) => Ok(success(role)),
-            Err((e, id)) => Err(failure(&e, id)),
+            Err((e, id)) => Err(redacted(req, failure(&e, id))),
         }
     }
 
@@ -458,7 +470,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
         self.update_role(req, log)
             .await
             .map(success)
-            .map_err(|e| failure(&e, None))
+            .map_err(|e| redacted(req, failure(&e, None)))
     }
 
     async fn delete(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
@@ -467,7 +479,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),
             }),
-            Err(e) => Err(failure(&e, None)),
+            Err(e) => Err(redacted(req, failure(&e, None))),
         }
     }
 

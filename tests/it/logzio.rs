@@ -170,3 +170,24 @@ async fn the_token_is_the_secrets_string_in_secrets_manager() {
     let e = lz.api_token(&missing).await.expect_err("no such secret");
     assert_eq!(e.code, "ResourceNotFoundException", "{e}");
 }
+
+#[tokio::test]
+async fn a_key_value_secret_is_refused_saying_how_to_store_the_token() {
+    let account = "100000000778";
+    let arn = secrets_client(account)
+        .create_secret()
+        .name("logzio/api-token-kv")
+        .secret_string(r#"{"token": "the-token"}"#)
+        .send()
+        .await
+        .expect("CreateSecret")
+        .arn
+        .expect("arn");
+    let e = logzio(account, None)
+        .api_token(&arn)
+        .await
+        .expect_err("a JSON secret is not a token");
+    assert_eq!(e.code, "KeyValueSecret", "{e}");
+    assert!(e.message.contains("plain text"), "{e}");
+    assert!(!e.to_string().contains("the-token"), "the secret's content is not quoted: {e}");
+}

@@ -395,6 +395,35 @@ async fn a_delivered_request_delivered_again_runs_no_work_and_sends_no_second_an
 }
 
 #[tokio::test]
+async fn a_request_served_before_and_delivered_with_another_response_url_gets_the_same_answer_there() {
+    // The same request (RequestId and logical id) arrives again with a new pre-signed ResponseURL: that URL
+    // has had no answer, so it gets the remembered body; the work does not run again, and the first URL gets
+    // nothing more.
+    let (first_url, second_url) = (cfn(200).await, cfn(200).await);
+    let h = handler();
+    let e = event("Create", "ok", &first_url.uri());
+    run(&h, e.clone(), soon(10)).await.expect("delivered");
+    let mut moved = e.clone();
+    moved["ResponseURL"] = json!(format!("{}/cfn/other?X-Amz-Signature=s", second_url.uri()));
+    let again = h.handle_payload(moved.clone(), soon(10)).await;
+    assert!(
+        matches!(again.delivery, Delivery::Delivered { .. }),
+        "{:?}",
+        again.delivery
+    );
+    assert_eq!(bodies(&second_url).await, bodies(&first_url).await, "the same answer");
+    assert_eq!(h.resource_runs(), 1, "the work ran once");
+    // Each URL has had its answer now: neither gets a second one.
+    for e in [e, moved] {
+        assert!(matches!(
+            h.handle_payload(e, soon(10)).await.delivery,
+            Delivery::AlreadyAnswered
+        ));
+    }
+    assert_eq!((bodies(&first_url).await.len(), bodies(&second_url).await.len()), (1, 1));
+}
+
+#[tokio::test]
 async fn an_answer_not_delivered_is_redelivered_by_lambda_and_sent_again_without_running_the_work_again() {
     // The ResponseURL fails (503) until the deadline: the runtime gets the error, so Lambda delivers the event
     // again; by then the URL works. The warm process sends the same answer, and the work does not run twice.
