@@ -33,6 +33,9 @@ pub struct Limits {
     pub trusted_account_ids: Vec<AccountId>,
     /// `LOGZIO_ALLOWED_BUCKETS`, default `*` (any bucket).
     pub allowed_buckets: Vec<BucketPattern>,
+    /// False only in [`Limits::as_held`]: the allowances (buckets, trusted accounts, the path prefix of an
+    /// explicit `Path`) are not checked.
+    pub enforced: bool,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             path_prefix: DEFAULT_PATH_PREFIX.parse().unwrap_or_default(),
             trusted_account_ids: vec![AccountId::logzio()],
             allowed_buckets: vec![BucketPattern("*".into())],
+            enforced: true,
         }
     }
 }
@@ -52,6 +56,17 @@ impl Limits {
     /// rather than taken as unset).
     pub fn from_env() -> Result<Limits, LimitsError> {
         Limits::from_vars(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// These limits without their allowances: what an Update reads properties with to ask "does IAM already
+    /// hold exactly this?" after the allowances refused them. A state IAM holds needs no write, so a return to
+    /// it (CloudFormation's rollback to the old properties) is never blocked by limits narrowed since; any
+    /// write is still refused. The boundary and the default path are unchanged.
+    pub fn as_held(&self) -> Limits {
+        Limits {
+            enforced: false,
+            ..self.clone()
+        }
     }
 
     /// The limits from `get` (a variable's value, `None` when unset). An empty value counts as unset; every
@@ -66,6 +81,7 @@ impl Limits {
             path_prefix: setting(&get, PATH_PREFIX_VAR, d.path_prefix, &mut errors, |v| v.parse()),
             trusted_account_ids: setting(&get, TRUSTED_ACCOUNTS_VAR, d.trusted_account_ids, &mut errors, list),
             allowed_buckets: setting(&get, ALLOWED_BUCKETS_VAR, d.allowed_buckets, &mut errors, list),
+            enforced: true,
         };
         if errors.is_empty() {
             Ok(limits)

@@ -160,8 +160,14 @@ mod tests {
             {"Effect": "Allow", "Principal": {"AWS": "406095609952"}, "Action": "sts:TagSession",
              "Condition": {"StringEquals": {"sts:ExternalId": "not-for-assume"}}}
         ]});
-        assert_eq!(external_ids_trusted_for(&trust, "406095609952"), vec!["logzio-id".to_owned()]);
-        assert_eq!(external_ids_trusted_for(&trust, "111111111111"), vec!["someone-elses".to_owned()]);
+        assert_eq!(
+            external_ids_trusted_for(&trust, "406095609952"),
+            vec!["logzio-id".to_owned()]
+        );
+        assert_eq!(
+            external_ids_trusted_for(&trust, "111111111111"),
+            vec!["someone-elses".to_owned()]
+        );
         assert!(external_ids_trusted_for(&trust, "222222222222").is_empty());
         // One statement (not a list), in another partition.
         let one = json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::406095609952:root"},

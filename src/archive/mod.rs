@@ -15,8 +15,8 @@ use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
-use crate::policy::external_ids_trusted_for;
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
+use crate::policy::external_ids_trusted_for;
 use crate::properties::{ArchiveSpec, LogzioRegion, PropertyErrors};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -55,15 +55,23 @@ pub enum ArchiveError {
     Unauthorized(LogzioError),
     #[error(
         "LogzioApiTokenSecretArn: this Logz.io account already has an archive (id {id}, to {path}); Logz.io \
-         allows one archive per account, and it was left untouched: remove it in Logz.io or from the stack that \
-         made it, or use another Logz.io account"
+         allows one archive per account, and it was left untouched: {}",
+        if *like_this_one {
+            "it archives to this bucket through this role, but nothing says it is this resource's (a resource \
+             renamed or added for the same archive, or one registered by hand): CloudFormation creates a renamed \
+             resource before it deletes the old one, so remove the archive resource in one stack update and add \
+             it under its new name in the next, or remove the archive in Logz.io"
+        } else {
+            "remove it in Logz.io or from the stack that made it, or use another Logz.io account"
+        }
     )]
-    AnotherArchive { id: u64, path: String },
+    AnotherArchive { id: u64, path: String, like_this_one: bool },
     #[error(
-        "RoleArn: Logz.io could not assume the role (waited {waited} s): {error}; check that the role trusts \
-         Logz.io's account with the external ID of this Logz.io account and may write to the bucket"
+        "RoleArn: Logz.io's access check still failed after {waited} s: {error}; check that the role trusts \
+         Logz.io's account with the external ID of this Logz.io account and that its policy lets it write to \
+         the bucket path"
     )]
-    AssumeRoleRefused { waited: u64, error: LogzioError },
+    AccessRefused { waited: u64, error: LogzioError },
     #[error(
         "RoleArn: the external ID Logz.io presents for this archive is not the one role {role} trusts; the \
          archive was removed again: give the role Logz.io's external ID (or LogzioApiTokenSecretArn instead of \
@@ -98,6 +106,20 @@ pub struct ArchiveRegistration<P, L> {
 }
 
 fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveSpec, ArchiveError> {
+    let (spec, refusal) = parse_held(req, limits)?;
+    match refusal {
+        Some(e) => Err(e),
+        None => Ok(spec),
+    }
+}
+
+/// [`parse`], with the refusal that guards only writes (a bucket outside the deployment's allowed buckets,
+/// narrowed since the archive was made) returned beside the spec: an Update that finds Logz.io holding exactly
+/// this archive needs no write, so a rollback to it is not blocked.
+fn parse_held(
+    req: &Request,
+    limits: &Result<Limits, LimitsError>,
+) -> Result<(ArchiveSpec, Option<ArchiveError>), ArchiveError> {
     let limits = limits.as_ref().map_err(|e| ArchiveError::Deployment(e.clone()))?;
     let no_arn = || ArchiveError::NoPartition(req.stack_id.clone());
     let partition = req.partition().ok_or_else(no_arn)?;
@@ -107,17 +129,19 @@ fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveS
     let spec = ArchiveSpec::parse(&req.properties, partition)?;
     // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
     // this function made (nor carry its boundary).
-    spec.bucket
+    let refusal = spec
+        .bucket
         .clone()
         .allowed_by(limits)
-        .map_err(ArchiveError::BucketNotAllowed)?;
+        .err()
+        .map(ArchiveError::BucketNotAllowed);
     if spec.role_arn.account() != stack {
         return Err(ArchiveError::RoleInOtherAccount {
             role: spec.role_arn.account().to_owned(),
             stack: stack.to_owned(),
         });
     }
-    Ok(spec)
+    Ok((spec, refusal))
 }
 
 fn settings_of(spec: &ArchiveSpec) -> ArchiveSettings {
@@ -127,11 +151,6 @@ fn settings_of(spec: &ArchiveSpec) -> ArchiveSettings {
         path: spec.path(),
         role_arn: spec.role_arn.to_string(),
     }
-}
-
-/// The same archive as asked for: same bucket path and role (the switches may differ and are converged).
-fn same_target(a: &ArchiveSettings, b: &ArchiveSettings) -> bool {
-    a.path == b.path && a.role_arn == b.role_arn
 }
 
 fn success(id: u64) -> Success {
@@ -157,6 +176,24 @@ fn wait_until(req: &Request) -> Instant {
     }
 }
 
+/// The error of a call this resource stopped waiting for at `left`.
+fn cut_off(left: Duration) -> LogzioError {
+    LogzioError {
+        call: "logzio".into(),
+        kind: LogzioErrorKind::Transient,
+        status: None,
+        code: "Timeout".into(),
+        message: format!("no answer within {} s, before the function's deadline", left.as_secs()),
+    }
+}
+
+/// The longest the undo after the deadline looks for the archive a stopped POST may still be landing.
+const UNDO_LOOK: Duration = Duration::from_secs(10);
+
+/// How many times a GET by id that answers 404 is read again before the archive counts as deleted outside
+/// (Logz.io's reads are eventually consistent; its Terraform provider retries such a 404 too).
+const GONE_READS: u32 = 3;
+
 impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
         ArchiveRegistration { iam, logzio, limits }
@@ -167,7 +204,14 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         Ok(Api { region, token })
     }
 
-    /// POST (or PUT when `id` is given), retrying while Logz.io cannot assume the role yet.
+    /// POST (or PUT when `id` is given), retrying while Logz.io's access check fails in a way IAM's propagation
+    /// explains (it cannot assume the new role yet, or cannot write with its new policy yet).
+    ///
+    /// A PUT is cut off shortly before the deadline, so the reason is Logz.io's, not "timed out". A POST is not:
+    /// once sent, its outcome is known only from its answer or from the archive appearing, so it runs until the
+    /// work's deadline (where the protocol stops the work and [`Self::undo`] looks for what it made), and a POST
+    /// whose answer is lost is looked for until then too. Only the POST this request sent, after reading that
+    /// the account had no archive, is taken as its own.
     async fn write(
         &self,
         lz: &Session<'_, L>,
@@ -179,49 +223,60 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         let (start, until) = (Instant::now(), wait_until(req));
         let mut delay = Duration::from_secs(1);
         loop {
-            // One call (with the adapter's own retries) must not run past `until` either: the reason is then
-            // ours, and a POST cut off here is looked for below like one whose answer was lost.
-            let left = until.saturating_duration_since(Instant::now());
-            let call = async {
-                match id {
-                    None => lz.create_archive(api, settings).await,
-                    Some(id) => lz.update_archive(api, id, settings).await,
+            let result = match id {
+                None => lz.create_archive(api, settings).await,
+                Some(id) => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    tokio::time::timeout(left, lz.update_archive(api, id, settings))
+                        .await
+                        .unwrap_or_else(|_| Err(cut_off(left)))
                 }
             };
-            let result = tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
-                Err(LogzioError {
-                    call: "logzio".into(),
-                    kind: LogzioErrorKind::Transient,
-                    status: None,
-                    code: "Timeout".into(),
-                    message: format!("no answer within {} s, before the function's deadline", left.as_secs()),
-                })
-            });
             match result {
-                Err(e) if e.is(LogzioErrorKind::AssumeRoleRefused) => {
+                Err(e) if e.is_access_check() => {
                     if Instant::now() + delay >= until {
                         let waited = start.elapsed().as_secs();
-                        return Err(ArchiveError::AssumeRoleRefused { waited, error: e });
+                        return Err(ArchiveError::AccessRefused { waited, error: e });
                     }
-                    tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "Logz.io cannot assume the role yet");
+                    tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "Logz.io's access check fails yet");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(8));
                 }
                 Err(e) if id.is_none() && !e.is(LogzioErrorKind::Unauthorized) => {
-                    // A POST whose answer was lost may have taken effect (then a retry meets "already exists"):
-                    // an archive with exactly these settings is the one this call made.
-                    return match lz
-                        .list_archives(api)
-                        .await?
-                        .into_iter()
-                        .find(|a| same_target(&a.settings, settings))
-                    {
+                    return match self.look_for_own(lz, api, settings, &e, req).await? {
                         Some(made) => Ok(made),
                         None => Err(e.into()),
                     };
                 }
                 other => return Ok(other?),
             }
+        }
+    }
+
+    /// After a POST of this request failed without saying it did nothing (its answer lost, a transient error, or
+    /// a refusal that may be "it exists already" from an earlier attempt of the same call): the archive with
+    /// exactly these settings, which only this POST can have made (the account had none when it was sent).
+    /// A transient failure may still land: it is looked for until the work's deadline.
+    async fn look_for_own(
+        &self,
+        lz: &Session<'_, L>,
+        api: &Api,
+        settings: &ArchiveSettings,
+        e: &LogzioError,
+        req: &Request,
+    ) -> Result<Option<Archive>, ArchiveError> {
+        let until = req.work_deadline.unwrap_or_else(|| Instant::now() + MAX_ASSUME_WAIT);
+        let mut delay = Duration::from_millis(500);
+        loop {
+            let list = lz.list_archives(api).await?;
+            if let Some(made) = list.into_iter().find(|a| a.targets(settings)) {
+                return Ok(Some(made));
+            }
+            if !e.is(LogzioErrorKind::Transient) || Instant::now() + delay >= until {
+                return Ok(None);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(4));
         }
     }
 
@@ -244,24 +299,21 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 .map_err(|e| (e, None))?,
         };
         let settings = settings_of(spec);
+        // Nothing in Logz.io says which stack or resource registered an archive, so one that exists is never
+        // taken as this resource's, however like it: a renamed resource, a second resource for the same bucket
+        // and role, or an archive registered by hand would otherwise share its id, and the Delete of either
+        // would remove the archive the other still uses. (An earlier delivery of this same request to this
+        // process is answered from the handler's memory without running again.)
         let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
         if let Some(a) = existing.into_iter().next() {
-            if !same_target(&a.settings, &settings) {
-                return Err((
-                    ArchiveError::AnotherArchive {
-                        id: a.id,
-                        path: a.settings.path,
-                    },
-                    None,
-                ));
-            }
-            // Ours, from an earlier delivery of this request (or one identical to it): converge.
-            if a.settings != settings {
-                self.write(&lz, &api, Some(a.id), &settings, req)
-                    .await
-                    .map_err(|e| (e, Some(a.id)))?;
-            }
-            return Ok(a.id);
+            return Err((
+                ArchiveError::AnotherArchive {
+                    id: a.id,
+                    path: a.described(),
+                    like_this_one: a.targets(&settings),
+                },
+                None,
+            ));
         }
         let made = self
             .write(&lz, &api, None, &settings, req)
@@ -293,7 +345,11 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             }
         };
         // Only what the role requires of Logz.io's accounts: an ID another principal must present is no match.
-        let accounts = self.limits.as_ref().map(|l| l.trusted_account_ids.clone()).unwrap_or_default();
+        let accounts = self
+            .limits
+            .as_ref()
+            .map(|l| l.trusted_account_ids.clone())
+            .unwrap_or_default();
         let trusted: Vec<String> = accounts
             .iter()
             .flat_map(|a| external_ids_trusted_for(&trust, a.as_str()))
@@ -305,7 +361,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     }
 
     async fn update_archive(&self, req: &Request, log: &CallLog) -> Result<u64, (ArchiveError, Option<u64>)> {
-        let spec = parse(req, &self.limits).map_err(|e| (e, None))?;
+        let (spec, refusal) = parse_held(req, &self.limits).map_err(|e| (e, None))?;
         let current = req
             .physical_resource_id
             .as_deref()
@@ -315,6 +371,9 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             .as_ref()
             .is_some_and(|(s, r)| s == spec.api.token_secret.as_str() && *r == spec.api.region);
         let Some(id) = current.filter(|_| same_account) else {
+            if let Some(e) = refusal {
+                return Err((e, None));
+            }
             // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one.
             return self.register(req, log, &spec, None).await;
         };
@@ -324,7 +383,18 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             .await
             .map_err(|e| (e, None))?;
         let settings = settings_of(&spec);
-        match lz.get_archive(&api, id).await.map_err(|e| (e.into(), None))? {
+        let held = self.read_by_id(&lz, &api, id, req).await.map_err(|e| (e, None))?;
+        if let Some(e) = refusal {
+            // Only a return to exactly what Logz.io holds needs no write.
+            return match held {
+                Some(a) if a.shows(&settings) => {
+                    tracing::warn!(archive = id, refusal = %e, "Logz.io holds the archive as asked: no write");
+                    Ok(id)
+                }
+                _ => Err((e, None)),
+            };
+        }
+        match held {
             None => {
                 tracing::info!(
                     archive = id,
@@ -332,7 +402,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 );
                 self.register(req, log, &spec, Some(api)).await
             }
-            Some(a) if a.settings == settings => Ok(id),
+            Some(a) if a.shows(&settings) => Ok(id),
             Some(_) => {
                 self.write(&lz, &api, Some(id), &settings, req)
                     .await
@@ -343,6 +413,31 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 Ok(id)
             }
         }
+    }
+
+    /// The archive `id`, or None when it is gone: a 404 is read again (up to [`GONE_READS`] times, with backoff,
+    /// until shortly before the deadline) and checked against the account's list before it counts, so that
+    /// a lagging read is not taken for "deleted outside" (which would register a second archive).
+    async fn read_by_id(
+        &self,
+        lz: &Session<'_, L>,
+        api: &Api,
+        id: u64,
+        req: &Request,
+    ) -> Result<Option<Archive>, ArchiveError> {
+        let until = wait_until(req);
+        let mut delay = Duration::from_millis(500);
+        for read in 0..=GONE_READS {
+            if let Some(a) = lz.get_archive(api, id).await? {
+                return Ok(Some(a));
+            }
+            if read == GONE_READS || Instant::now() + delay >= until {
+                break;
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+        Ok(lz.list_archives(api).await?.into_iter().find(|a| a.id == id))
     }
 
     /// Logz.io's updates are eventually consistent: read until the new settings show, as its Terraform provider
@@ -358,7 +453,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         let (start, until) = (Instant::now(), wait_until(req));
         let mut delay = Duration::from_millis(250);
         loop {
-            if lz.get_archive(api, id).await?.is_some_and(|a| &a.settings == settings) {
+            if lz.get_archive(api, id).await?.is_some_and(|a| a.shows(settings)) {
                 return Ok(());
             }
             if Instant::now() + delay >= until {
@@ -420,17 +515,27 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             return;
         };
         let settings = settings_of(&spec);
-        let made = match lz.list_archives(&api).await {
-            Ok(list) => list.into_iter().find(|a| same_target(&a.settings, &settings)),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the archives after a stopped create");
+        // The POST may still be landing: look until the protocol stops the undo (its half of the answer margin;
+        // UNDO_LOOK bounds it where no protocol does).
+        let (until, mut delay) = (Instant::now() + UNDO_LOOK, Duration::from_millis(200));
+        let made = loop {
+            match lz.list_archives(&api).await {
+                Ok(list) => {
+                    if let Some(a) = list.into_iter().find(|a| a.targets(&settings)) {
+                        break a;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the archives after a stopped create"),
+            }
+            if Instant::now() + delay >= until {
+                tracing::warn!("the archive a stopped create posted did not show: it may land later");
                 return;
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
         };
-        if let Some(a) = made
-            && let Err(e) = lz.delete_archive(&api, a.id).await
-        {
-            tracing::warn!(archive = a.id, error = %e, "could not remove the archive a stopped create made");
+        if let Err(e) = lz.delete_archive(&api, made.id).await {
+            tracing::warn!(archive = made.id, error = %e, "could not remove the archive a stopped create made");
         }
     }
 }

@@ -6,6 +6,7 @@ use super::*;
 use crate::cfn::RequestType;
 use crate::iam::fake::{FakeIam, FakeRole};
 use crate::limits::Limits;
+use crate::logzio::ArchiveSettings;
 use crate::logzio::fake::FakeLogzio;
 use serde_json::json;
 use std::time::SystemTime;
@@ -165,13 +166,94 @@ async fn another_archive_of_the_account_is_left_untouched_and_named() {
 }
 
 #[tokio::test]
-async fn a_redelivered_create_converges_on_its_own_archive() {
+async fn a_renamed_resource_never_takes_the_live_archive_and_its_rollback_leaves_it() {
+    // CloudFormation's rename: the new logical id is created before the old one is deleted. Its Create finds
+    // the old resource's archive (same bucket and role) and must not answer that id, or the cleanup Delete of
+    // the old logical id would remove the archive the stack still uses.
     let w = World::new();
     let id = w.created().await;
-    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
-    assert_eq!(result.expect("converged").physical_resource_id, id);
-    assert_eq!(w.logzio.archives("token-1").len(), 1);
+    let mut renamed = request(RequestType::Create, props(json!({})), None, None);
+    renamed.logical_resource_id = "ArchiveRenamed".into();
+    let (result, log) = w.run(renamed).await;
+    let failure = result.expect_err("not adopted");
+    assert_eq!(failure.physical_resource_id, None, "no archive id in the answer");
+    assert!(
+        failure
+            .reason
+            .contains(&format!("already has an archive (id {id}, to acme-logs)"))
+            && failure
+                .reason
+                .contains("remove the archive resource in one stack update"),
+        "{}",
+        failure.reason
+    );
     assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"]);
+    // The rollback: the failed Create's Delete (with the protocol's default id) touches nothing; the old
+    // resource keeps its archive.
+    let (deleted, log) = w
+        .run(request(
+            RequestType::Delete,
+            props(json!({})),
+            None,
+            Some("ArchiveRenamed-req"),
+        ))
+        .await;
+    deleted.expect("success");
+    assert!(log.calls().is_empty());
+    assert_eq!(w.logzio.archives("token-1").len(), 1);
+    assert_eq!(w.logzio.archives("token-1")[0].id.to_string(), id);
+}
+
+#[tokio::test]
+async fn a_post_whose_answer_is_lost_is_found_as_the_one_this_request_made() {
+    let w = World::new();
+    w.logzio.fail_after("CreateArchive", LogzioErrorKind::Transient);
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let held = w.logzio.archives("token-1");
+    assert_eq!(held.len(), 1);
+    assert_eq!(result.expect("found").physical_resource_id, held[0].id.to_string());
+    assert!(log.to_string().contains("CreateArchive:503,ListArchives"), "{log}");
+}
+
+#[tokio::test]
+async fn one_lagging_404_is_not_taken_for_an_archive_deleted_outside() {
+    let w = World::new();
+    let id = w.created().await;
+    w.logzio.refuse("GetArchive", LogzioErrorKind::NotFound, 1);
+    let (result, log) = w
+        .run(request(
+            RequestType::Update,
+            props(json!({"Enabled": "false"})),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    assert_eq!(result.expect("updated in place").physical_resource_id, id);
+    let held = w.logzio.archives("token-1");
+    assert_eq!(held.len(), 1, "no second archive");
+    assert!(!held[0].settings.enabled);
+    assert!(!log.actions().contains(&"CreateArchive"), "{log}");
+}
+
+#[tokio::test]
+async fn an_answer_without_the_switches_or_with_a_normalised_path_shows_the_settings() {
+    let wanted = ArchiveSettings {
+        enabled: true,
+        compressed: false,
+        path: "acme-logs/app".into(),
+        role_arn: ROLE.into(),
+    };
+    let mut held = Archive::of(7, wanted.clone(), None);
+    held.settings.path = "s3://acme-logs/app/".into();
+    held.settings.compressed = true;
+    held.present.compressed = false; // the answer left `compressed` out
+    assert!(held.shows(&wanted));
+    held.present.compressed = true; // it says compressed: a difference
+    assert!(!held.shows(&wanted));
+    let mut blob = Archive::of(8, wanted.clone(), None);
+    blob.storage_type = Some("BLOB".into());
+    assert!(!blob.targets(&wanted));
+    assert_eq!(blob.described(), "a BLOB archive, not S3");
 }
 
 #[tokio::test]
@@ -199,7 +281,7 @@ async fn a_refusal_that_never_clears_fails_before_the_deadline_with_logzios_reas
     assert!(Instant::now() < deadline, "gave up before the work's deadline");
     let r = reason(&result);
     assert!(
-        r.starts_with("RoleArn: Logz.io could not assume the role (waited "),
+        r.starts_with("RoleArn: Logz.io's access check still failed after "),
         "{r}"
     );
     assert!(r.contains("HTTP 400"), "{r}");
@@ -209,12 +291,9 @@ async fn a_refusal_that_never_clears_fails_before_the_deadline_with_logzios_reas
 #[tokio::test]
 async fn an_external_id_the_role_does_not_trust_removes_the_new_archive() {
     let w = World::new();
-    w.iam.edit(
-        "archive-role",
-        |r| {
-            r.role.trust_policy = trust(&[("406095609952", "hand-typed")])
-        },
-    );
+    w.iam.edit("archive-role", |r| {
+        r.role.trust_policy = trust(&[("406095609952", "hand-typed")])
+    });
     let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
     let r = reason(&result);
     assert!(
@@ -236,10 +315,9 @@ async fn an_external_id_another_principal_must_present_is_no_match() {
     // The role trusts Logz.io with one ID and another account with the ID Logz.io presents: only the statement
     // for Logz.io's account says what Logz.io must present, so this is a mismatch.
     let w = World::new();
-    w.iam.edit(
-        "archive-role",
-        |r| r.role.trust_policy = trust(&[("406095609952", "hand-typed"), ("111111111111", EXTERNAL_ID)]),
-    );
+    w.iam.edit("archive-role", |r| {
+        r.role.trust_policy = trust(&[("406095609952", "hand-typed"), ("111111111111", EXTERNAL_ID)])
+    });
     let (result, _) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
     assert!(
         reason(&result).contains("is not the one role archive-role trusts"),
@@ -419,8 +497,8 @@ async fn the_undo_leaves_an_archive_it_did_not_post_alone() {
         None,
     );
     let log = CallLog::default();
-    // A Create that converged on an identical archive (no POST) and was stopped: nothing to undo.
-    w.archive.create(&req, &log).await.expect("converged");
+    // A Create that found an identical archive (no POST) and was stopped: nothing to undo.
+    w.archive.create(&req, &log).await.expect_err("not adopted");
     w.archive.undo_after_deadline(&req, &log).await;
     assert_eq!(w.logzio.archives("token-1").len(), 1);
 }
@@ -455,4 +533,31 @@ async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_call() {
         "{result:?}"
     );
     assert!(log.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_bucket_the_deployment_no_longer_allows_does_not_block_a_return_to_what_logzio_holds() {
+    let w = World::new();
+    let id = w.created().await;
+    let narrowed = ArchiveRegistration::new(
+        w.iam.clone(),
+        w.logzio.clone(),
+        Limits::from_vars(|v| (v == crate::limits::ALLOWED_BUCKETS_VAR).then(|| "other-*".to_owned())),
+    );
+    let log = CallLog::default();
+    let rollback = request(RequestType::Update, props(json!({})), Some(props(json!({}))), Some(&id));
+    let done = narrowed.update(&rollback, &log).await.expect("held as is");
+    assert_eq!(done.physical_resource_id, id);
+    assert_eq!(log.actions(), ["GetSecretValue", "GetArchive"]);
+    let log = CallLog::default();
+    let change = request(
+        RequestType::Update,
+        props(json!({"Enabled": "false"})),
+        Some(props(json!({}))),
+        Some(&id),
+    );
+    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
+    assert!(refused.reason.starts_with("BucketName: "), "{}", refused.reason);
+    assert!(!log.actions().contains(&"UpdateArchive"), "{log}");
+    assert!(w.logzio.archives("token-1")[0].settings.enabled);
 }

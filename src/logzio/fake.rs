@@ -21,6 +21,8 @@ struct State {
     refusals: Vec<(&'static str, LogzioErrorKind, u32)>,
     /// Calls that take effect and then never answer (the deadline stops the caller).
     hang_after: Vec<&'static str>,
+    /// Calls that take effect and then answer an error.
+    fail_after: Vec<(&'static str, LogzioErrorKind)>,
     next_id: u64,
 }
 
@@ -32,7 +34,7 @@ fn error(call: &str, kind: LogzioErrorKind) -> LogzioError {
     let status = match kind {
         LogzioErrorKind::Unauthorized => 401,
         LogzioErrorKind::NotFound => 404,
-        LogzioErrorKind::AssumeRoleRefused => 400,
+        LogzioErrorKind::AssumeRoleRefused | LogzioErrorKind::WriteRefused => 400,
         LogzioErrorKind::Transient => 503,
         LogzioErrorKind::Other => 409,
     };
@@ -83,6 +85,11 @@ impl FakeLogzio {
     /// The next `times` calls named `call` (e.g. `CreateArchive`) are refused with `kind`.
     pub fn refuse(&self, call: &'static str, kind: LogzioErrorKind, times: u32) {
         self.lock().refusals.push((call, kind, times));
+    }
+
+    /// The next call named `call` takes effect, then answers with an error of `kind` (its answer lost).
+    pub fn fail_after(&self, call: &'static str, kind: LogzioErrorKind) {
+        self.lock().fail_after.push((call, kind));
     }
 
     /// The next call named `call` takes effect, then never answers.
@@ -150,7 +157,11 @@ impl LogzioPort for FakeLogzio {
     }
 
     async fn get_archive(&self, api: &Api, id: u64) -> Result<Option<Archive>, LogzioError> {
-        self.with_account("GetArchive", api, |a, _| Ok(a.archives.get(&id).cloned()))
+        // A NotFound refusal is a 404 that lags behind the archive (the adapter reads a 404 as None).
+        match self.with_account("GetArchive", api, |a, _| Ok(a.archives.get(&id).cloned())) {
+            Err(e) if e.is(LogzioErrorKind::NotFound) => Ok(None),
+            other => other,
+        }
     }
 
     async fn create_archive(&self, api: &Api, s: &ArchiveSettings) -> Result<Archive, LogzioError> {
@@ -159,16 +170,20 @@ impl LogzioPort for FakeLogzio {
                 return Err(error("CreateArchive", LogzioErrorKind::Other));
             }
             *next_id += 1;
-            let made = Archive {
-                id: 1000 + *next_id,
-                settings: s.clone(),
-                external_id: Some(a.external_id.clone()),
-            };
+            let made = Archive::of(1000 + *next_id, s.clone(), Some(a.external_id.clone()));
             a.archives.insert(made.id, made.clone());
             Ok(made)
         });
         self.leave("CreateArchive").await;
-        made
+        let lost = {
+            let mut st = self.lock();
+            let found = st.fail_after.iter().position(|c| c.0 == "CreateArchive");
+            found.map(|i| st.fail_after.remove(i).1)
+        };
+        match lost {
+            Some(kind) if made.is_ok() => Err(error("CreateArchive", kind)),
+            _ => made,
+        }
     }
 
     async fn update_archive(&self, api: &Api, id: u64, s: &ArchiveSettings) -> Result<Archive, LogzioError> {

@@ -3,7 +3,9 @@
 //! 429, 5xx, connection errors and timeouts are retried here with backoff (a few attempts; the Lambda deadline
 //! bounds the whole work anyway). It decides nothing and records nothing.
 
-use super::{Api, ApiToken, Archive, ArchiveSettings, AssumeRoleDetails, LogzioError, LogzioErrorKind, LogzioPort};
+use super::{
+    Api, ApiToken, Archive, ArchiveSettings, AssumeRoleDetails, LogzioError, LogzioErrorKind, LogzioPort, Present,
+};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -237,15 +239,22 @@ fn archive_of(v: &Value) -> Option<Archive> {
     let s = v.get("settings")?;
     let s3 = s.get("amazonS3StorageSettings");
     let creds = s3.and_then(|x| x.get("s3IamCredentials"));
+    let enabled = s.get("enabled").and_then(Value::as_bool);
+    let compressed = s.get("compressed").and_then(Value::as_bool);
     Some(Archive {
         id,
         settings: ArchiveSettings {
-            enabled: s.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-            compressed: s.get("compressed").and_then(Value::as_bool).unwrap_or(true),
+            enabled: enabled.unwrap_or(true),
+            compressed: compressed.unwrap_or(true),
             path: text(s3.and_then(|x| x.get("path"))).unwrap_or_default(),
             role_arn: text(creds.and_then(|c| c.get("arn"))).unwrap_or_default(),
         },
         external_id: text(creds.and_then(|c| c.get("externalId"))),
+        storage_type: text(s.get("storageType")),
+        present: Present {
+            enabled: enabled.is_some(),
+            compressed: compressed.is_some(),
+        },
     })
 }
 
@@ -378,11 +387,7 @@ impl LogzioPort for HttpLogzio {
         let path = format!("{SETTINGS}/{id}");
         let v = self.call(api, reqwest::Method::PUT, &path, Some(&body_of(s))).await?;
         // Some answers to a PUT may carry no body: the settings sent are what Logz.io now holds.
-        Ok(archive_of(&v).unwrap_or(Archive {
-            id,
-            settings: s.clone(),
-            external_id: None,
-        }))
+        Ok(archive_of(&v).unwrap_or_else(|| Archive::of(id, s.clone(), None)))
     }
 
     async fn delete_archive(&self, api: &Api, id: u64) -> Result<bool, LogzioError> {

@@ -9,9 +9,9 @@
 
 #[cfg(test)]
 pub mod fake;
+pub mod http;
 #[cfg(test)]
 mod redact_tests;
-pub mod http;
 
 use crate::iam::{CallLog, CallState};
 use crate::properties::LogzioRegion;
@@ -128,13 +128,19 @@ pub struct ArchiveSettings {
     pub role_arn: String,
 }
 
-/// An archive as Logz.io holds it.
+/// An archive as Logz.io holds it, read tolerantly: an optional field its answer leaves out is not a difference,
+/// and a path is compared as Logz.io may normalise it (see [`Archive::targets`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Archive {
     pub id: u64,
+    /// What the answer says, with `enabled`/`compressed` true and path/role empty where it says nothing.
     pub settings: ArchiveSettings,
     /// The external ID Logz.io presents when it assumes the role, when its answer says.
     pub external_id: Option<String>,
+    /// `storageType` (`S3`, `BLOB` for Azure), when the answer says.
+    pub storage_type: Option<String>,
+    /// Which of `enabled` and `compressed` the answer carried.
+    pub present: Present,
 }
 
 impl fmt::Debug for Archive {
@@ -143,10 +149,90 @@ impl fmt::Debug for Archive {
             .field("id", &self.id)
             .field("settings", &self.settings)
             .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
+            .field("storage_type", &self.storage_type)
+            .field("present", &self.present)
             .finish()
     }
 }
 
+/// Which optional fields an answer carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Present {
+    pub enabled: bool,
+    pub compressed: bool,
+}
+
+impl Present {
+    /// Every field: an archive as it was sent.
+    pub const ALL: Present = Present {
+        enabled: true,
+        compressed: true,
+    };
+}
+
+/// A path as Logz.io may echo it: no `s3://`, no leading, trailing or doubled `/`, the bucket in lower case
+/// (S3 bucket names are).
+pub fn normalised_path(path: &str) -> String {
+    let p = path.trim();
+    let p = if p.len() >= 5 && p[..5].eq_ignore_ascii_case("s3://") {
+        &p[5..]
+    } else {
+        p
+    };
+    let mut parts = p.split('/').filter(|s| !s.is_empty());
+    let bucket = parts.next().unwrap_or_default().to_ascii_lowercase();
+    std::iter::once(bucket)
+        .chain(parts.map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Archive {
+    /// An archive holding exactly `settings` (what a write sent, when the answer has no body).
+    pub fn of(id: u64, settings: ArchiveSettings, external_id: Option<String>) -> Archive {
+        Archive {
+            id,
+            settings,
+            external_id,
+            storage_type: Some("S3".into()),
+            present: Present::ALL,
+        }
+    }
+
+    /// S3 (or the answer does not say): not an Azure Blob archive.
+    pub fn is_s3(&self) -> bool {
+        self.storage_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("S3"))
+    }
+
+    /// The same target as `wanted`: an S3 archive to the same bucket path through the same role.
+    pub fn targets(&self, wanted: &ArchiveSettings) -> bool {
+        self.is_s3()
+            && normalised_path(&self.settings.path) == normalised_path(&wanted.path)
+            && self
+                .settings
+                .role_arn
+                .trim()
+                .eq_ignore_ascii_case(wanted.role_arn.trim())
+    }
+
+    /// Shows `wanted`: the same target, and every switch the answer carries as wanted.
+    pub fn shows(&self, wanted: &ArchiveSettings) -> bool {
+        self.targets(wanted)
+            && (!self.present.enabled || self.settings.enabled == wanted.enabled)
+            && (!self.present.compressed || self.settings.compressed == wanted.compressed)
+    }
+
+    /// Where it archives, for a Reason: the S3 path, or the storage type of any other.
+    pub fn described(&self) -> String {
+        match &self.storage_type {
+            Some(t) if !self.is_s3() => format!("a {t} archive, not S3"),
+            _ if self.settings.path.is_empty() => "an S3 path Logz.io did not say".into(),
+            _ => self.settings.path.clone(),
+        }
+    }
+}
 /// What kind of failure: the resources decide on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogzioErrorKind {
@@ -156,6 +242,9 @@ pub enum LogzioErrorKind {
     NotFound,
     /// Logz.io could not assume the role (yet): the role may be too new for IAM to have propagated it.
     AssumeRoleRefused,
+    /// Logz.io assumed the role but could not write its test object to the path (yet): the role's policy may
+    /// be too new for IAM to have propagated it.
+    WriteRefused,
     /// 429, 5xx, connection errors and timeouts, after the adapter's retries.
     Transient,
     Other,
@@ -193,6 +282,15 @@ impl fmt::Display for LogzioError {
 impl LogzioError {
     pub fn is(&self, kind: LogzioErrorKind) -> bool {
         self.kind == kind
+    }
+
+    /// A refusal of Logz.io's access check (assume the role, then write to the path) that IAM's eventual
+    /// consistency explains for a new role or policy: worth retrying within the deadline.
+    pub fn is_access_check(&self) -> bool {
+        matches!(
+            self.kind,
+            LogzioErrorKind::AssumeRoleRefused | LogzioErrorKind::WriteRefused
+        )
     }
 }
 

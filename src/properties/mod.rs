@@ -139,7 +139,14 @@ impl ArchiveRoleSpec {
             .or_none();
         let role_name = r.optional::<RoleName>("RoleName").or_none();
         let path = r
-            .optional_with("Path", |p| p.parse::<RolePath>()?.under(&limits.path_prefix))
+            .optional_with("Path", |p| {
+                let path = p.parse::<RolePath>()?;
+                if limits.enforced {
+                    path.under(&limits.path_prefix)
+                } else {
+                    Ok(path)
+                }
+            })
             .or(limits.path_prefix.clone());
         let description = r.optional::<Description>("Description").or_none();
         let max_session_duration = r.optional::<MaxSessionDuration>("MaxSessionDuration").or_default();

@@ -14,7 +14,7 @@ use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
-use crate::logzio::{Api, LogzioError, LogzioPort, Session as LogzioSession};
+use crate::logzio::{Api, LogzioError, LogzioErrorKind, LogzioPort, Session as LogzioSession};
 use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
 use crate::properties::{AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource};
@@ -169,6 +169,11 @@ struct Parsed<'a> {
 
 fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<Parsed<'a>, ArchiveRoleError> {
     let limits = limits.as_ref().map_err(|e| ArchiveRoleError::Deployment(e.clone()))?;
+    parse_as_held(req, limits)
+}
+
+/// [`parse`] with these limits (an Update's second reading uses [`Limits::as_held`]).
+fn parse_as_held<'a>(req: &Request, limits: &'a Limits) -> Result<Parsed<'a>, ArchiveRoleError> {
     let no_arn = || ArchiveRoleError::NoPartition(req.stack_id.clone());
     let partition = req.partition().ok_or_else(no_arn)?.to_owned();
     let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
@@ -258,17 +263,56 @@ async fn converge<P: IamPort>(
     }
     if boundary_differs(d, &actual) {
         let none = || "(none)".to_owned();
-        return Err(ArchiveRoleError::BoundaryDiffers {
+        let refusal = ArchiveRoleError::BoundaryDiffers {
             name: d.name.clone(),
-            actual: actual.permissions_boundary.unwrap_or_else(none),
+            actual: actual.permissions_boundary.clone().unwrap_or_else(none),
             wanted: d.permissions_boundary.clone().unwrap_or_else(none),
-        });
+        };
+        // The boundary guards writes: a role that needs none (a rollback to what IAM holds, a deployment whose
+        // boundary changed since) is left as it is, and succeeds.
+        return held_as_is(iam, d, owner, actual, refusal).await;
     }
     iam.load_inline_policies(&mut actual, &d.policy_name).await?;
     for call in plan(d, Some(&actual)) {
         iam.apply(&d.name, &call).await?;
     }
     Ok(RoleRef::from(&actual))
+}
+
+/// An Update that a refusal guarding writes stopped (see `update_role`): success, with no write, when IAM
+/// holds the role exactly as `d` (ours, at its path, nothing to plan); the refusal otherwise.
+async fn held_as_is<P: IamPort>(
+    iam: &Session<'_, P>,
+    d: &DesiredRole,
+    owner: &Owner,
+    mut actual: ActualRole,
+    refusal: ArchiveRoleError,
+) -> Result<RoleRef, ArchiveRoleError> {
+    if !owner.owns(&actual.tags) || actual.path != d.path {
+        return Err(refusal);
+    }
+    iam.load_inline_policies(&mut actual, &d.policy_name).await?;
+    if !plan(d, Some(&actual)).is_empty() {
+        return Err(refusal);
+    }
+    tracing::warn!(role = %d.name, refusal = %refusal, "IAM holds the role as asked: no write, so not refused");
+    Ok(RoleRef::from(&actual))
+}
+
+/// The trust a role holds, when it is one this resource writes: one Logz.io account of the deployment's
+/// trusted ones, with one external ID.
+fn held_trust(role: &ActualRole, limits: &Limits) -> Option<Trust> {
+    let mut found = limits.trusted_account_ids.iter().filter_map(|a| {
+        match crate::policy::external_ids_trusted_for(&role.trust_policy, a.as_str())[..] {
+            [ref id] => Some(Trust {
+                account: a.clone(),
+                external_id: id.parse().ok()?,
+            }),
+            _ => None,
+        }
+    });
+    let one = found.next()?;
+    found.next().is_none().then_some(one)
 }
 
 /// CreateRole and PutRolePolicy. If IAM answers that the role exists (a redelivery, a lost answer, a race),
@@ -396,10 +440,19 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
 
     async fn update_role(&self, req: &Request, log: &CallLog) -> Result<RoleRef, ArchiveRoleError> {
         let iam = Session::new(&self.iam, log);
-        let parsed = parse(req, &self.limits)?;
+        // A refusal that guards only writes (the deployment's allowances, narrowed since the role was made) does
+        // not stop a return to a state IAM holds: the properties are read without them, and the refusal stands
+        // unless the plan is empty. So CloudFormation's rollback to the old properties succeeds with no write.
+        let held_limits = self.limits.as_ref().ok().map(Limits::as_held);
+        let (parsed, mut refusal) = match (parse(req, &self.limits), &held_limits) {
+            (Ok(p), _) => (p, None),
+            (Err(e), Some(held)) => match parse_as_held(req, held) {
+                Ok(p) => (p, Some(e)),
+                Err(_) => return Err(e),
+            },
+            (Err(e), None) => return Err(e),
+        };
         let (spec, owner) = (&parsed.spec, owner(req));
-        // A rotated external ID (with the token secret) is applied by any stack update.
-        let trust = self.trust(&parsed, log).await?;
         let current = req.physical_resource_id.as_deref().unwrap_or_default();
         // Read first: a no-op Update makes no write, whether RoleName is set or generated.
         let (name, existing) = match &spec.role_name {
@@ -419,11 +472,31 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 (name, existing)
             }
         };
+        // A rotated external ID (with the token secret) is applied by any stack update. When Logz.io cannot be
+        // reached, the trust IAM holds for a trusted account stands in, so that a return to what IAM holds needs
+        // no Logz.io; anything else to write is refused with Logz.io's reason.
+        let trust = match self.trust(&parsed, log).await {
+            Ok(t) => t,
+            Err(ArchiveRoleError::Logzio(e)) if e.is(LogzioErrorKind::Transient) => {
+                match existing.as_ref().and_then(|r| held_trust(r, parsed.limits)) {
+                    Some(t) => {
+                        refusal = refusal.or(Some(ArchiveRoleError::Logzio(e)));
+                        t
+                    }
+                    None => return Err(ArchiveRoleError::Logzio(e)),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         let d = parsed.desired(name, &owner, &trust);
         // A new name is a replacement, or a rollback to the previous role. A role made here whose later writes
         // fail is removed again (create_fresh; at the deadline, undo_after_deadline), and a failed Update keeps
         // the old id: no orphan either way.
-        ensure(&iam, &d, &owner, existing).await
+        match (existing, refusal) {
+            (existing, None) => ensure(&iam, &d, &owner, existing).await,
+            (Some(actual), Some(refusal)) => held_as_is(&iam, &d, &owner, actual, refusal).await,
+            (None, Some(refusal)) => Err(refusal),
+        }
     }
 
     async fn delete_role(&self, req: &Request, log: &CallLog) -> Result<(), ArchiveRoleError> {

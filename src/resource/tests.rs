@@ -6,6 +6,7 @@ use super::*;
 use crate::iam::fake::{FakeIam, FakeRole};
 use crate::iam::{CallLog, CallState};
 use crate::limits::{Limits, LimitsError};
+use crate::logzio::LogzioErrorKind;
 use crate::logzio::fake::FakeLogzio;
 use crate::plan::{LOGICAL_ID_TAG, STACK_TAG};
 use serde_json::{Value, json};
@@ -628,4 +629,104 @@ async fn a_create_stopped_at_the_deadline_is_left_to_the_rollback_delete() {
         "the FAILED answer names it; the rollback Delete removes it"
     );
     assert_eq!(log.to_string(), "CreateRole,PutRolePolicy:in-flight");
+}
+
+#[tokio::test]
+async fn a_reason_never_quotes_the_chosen_external_id_in_any_case() {
+    // IAM's message quotes the ID it was sent, in another case: the Reason shows neither form.
+    let w = World::new();
+    w.iam.refuse(
+        "CreateRole",
+        "MalformedPolicyDocument: condition value acme-chosen-id-42 is invalid",
+    );
+    let (result, _) = w.create(props(json!({"ExternalId": "Acme-Chosen-Id-42"}))).await;
+    let reason = result.expect_err("refused").reason;
+    assert!(reason.contains("condition value <external ID> is invalid"), "{reason}");
+    assert!(!reason.to_ascii_lowercase().contains("acme-chosen-id-42"), "{reason}");
+}
+
+// CloudFormation's rollback Update sends the old properties: a return to what IAM holds must succeed with no
+// write, whatever refusal guards writes (docs/failure-modes.md, "Rollbacks").
+
+#[tokio::test]
+async fn a_rollback_to_the_boundary_it_was_made_with_succeeds_with_no_write() {
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    w.iam.edit(&name, |r| {
+        r.role.permissions_boundary = Some("arn:aws:iam::123456789012:policy/Other".into())
+    });
+    let (result, log) = w.update(&name, props(json!({}))).await;
+    assert_eq!(result.expect("nothing to write").physical_resource_id, name);
+    assert!(log.writes().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn limits_narrowed_since_do_not_block_a_return_to_what_iam_holds_but_refuse_any_write() {
+    let iam = FakeIam::default();
+    let made = ArchiveRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default()));
+    let log = CallLog::default();
+    let name = made
+        .create(&request(RequestType::Create, props(json!({})), None), &log)
+        .await
+        .expect("created")
+        .physical_resource_id;
+    // The deployment now allows other buckets only.
+    let narrowed = ArchiveRole::new(
+        iam.clone(),
+        FakeLogzio::default(),
+        Ok(limits(&[("LOGZIO_ALLOWED_BUCKETS", "other-*")])),
+    );
+    let log = CallLog::default();
+    let rollback = request(RequestType::Update, props(json!({})), Some(&name));
+    assert_eq!(
+        narrowed
+            .update(&rollback, &log)
+            .await
+            .expect("held as is")
+            .physical_resource_id,
+        name
+    );
+    assert!(log.writes().is_empty(), "{log}");
+    let log = CallLog::default();
+    let change = request(RequestType::Update, props(json!({"KeyPrefix": "x/"})), Some(&name));
+    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
+    assert!(
+        refused
+            .reason
+            .contains("BucketName: \"acme-logs\" is not among the buckets this deployment allows"),
+        "{}",
+        refused.reason
+    );
+    assert!(log.writes().is_empty(), "{log}");
+}
+
+#[tokio::test]
+async fn logzio_unreachable_does_not_block_a_return_to_the_trust_iam_holds() {
+    let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
+    let log = CallLog::default();
+    let name = resource
+        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .await
+        .expect("created")
+        .physical_resource_id;
+    logzio.refuse("GetAssumeRoleDetails", LogzioErrorKind::Transient, u32::MAX);
+    let log = CallLog::default();
+    let rollback = request(RequestType::Update, token_props(json!({})), Some(&name));
+    resource.update(&rollback, &log).await.expect("held as is");
+    assert!(log.writes().is_empty(), "{log}");
+    assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:first");
+    // A change still needs Logz.io: refused with its reason.
+    let log = CallLog::default();
+    let change = request(
+        RequestType::Update,
+        token_props(json!({"KeyPrefix": "x/"})),
+        Some(&name),
+    );
+    let refused = resource.update(&change, &log).await.expect_err("needs Logz.io");
+    assert!(
+        refused
+            .reason
+            .starts_with("LogzioApiTokenSecretArn: the trust could not be read from Logz.io")
+    );
+    assert!(log.writes().is_empty(), "{log}");
 }

@@ -189,5 +189,8 @@ async fn a_key_value_secret_is_refused_saying_how_to_store_the_token() {
         .expect_err("a JSON secret is not a token");
     assert_eq!(e.code, "KeyValueSecret", "{e}");
     assert!(e.message.contains("plain text"), "{e}");
-    assert!(!e.to_string().contains("the-token"), "the secret's content is not quoted: {e}");
+    assert!(
+        !e.to_string().contains("the-token"),
+        "the secret's content is not quoted: {e}"
+    );
 }

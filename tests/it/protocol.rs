@@ -420,7 +420,10 @@ async fn a_request_served_before_and_delivered_with_another_response_url_gets_th
             Delivery::AlreadyAnswered
         ));
     }
-    assert_eq!((bodies(&first_url).await.len(), bodies(&second_url).await.len()), (1, 1));
+    assert_eq!(
+        (bodies(&first_url).await.len(), bodies(&second_url).await.len()),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
