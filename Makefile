@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BIN := target/debug/logzio-role
 RELEASE_BIN := target/release/logzio-role
+TIERS_BIN := target/tiers/logzio-role
 
 # Tests and the demo never reach AWS: dummy keys, no instance-metadata probing, IAM at a local emulator.
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -51,6 +52,8 @@ $(BIN): FORCE
 	cargo build --locked
 $(RELEASE_BIN): FORCE
 	cargo build --locked --release
+$(TIERS_BIN): FORCE
+	cargo build --locked --profile tiers
 FORCE:
 
 demo: venv $(BIN)
@@ -134,15 +137,16 @@ release: tools arm64-target
 unit: venv
 	$(OFFLINE_ENV) MOTO_PYTHON=$(CURDIR)/$(PY) cargo test --locked
 
-# The release binary (LTO, panic = "unwind"), unchanged, under a local Lambda Runtime API.
+# The binary of the tiers profile (Cargo.toml: the release profile's panic = "unwind" and opt-level, without
+# fat LTO, incremental), unchanged, under a local Lambda Runtime API.
 # Then the fault tier: the same binary with IAM behind a fault-injecting proxy and a failing ResponseURL.
 # The panic probe (tests/support/panic_probe.rs) is the same handler with a resource that panics on request: a
 # debug build, whose dependencies `cargo test` has already built.
-e2e: venv $(RELEASE_BIN)
+e2e: venv $(TIERS_BIN)
 	$(OFFLINE_ENV) $(PY) tests/test_logzio_fake.py
-	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(RELEASE_BIN) --check --quiet
+	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(TIERS_BIN) --check --quiet
 	cargo build --locked --example panic_probe
-	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(RELEASE_BIN) --panic-probe target/debug/examples/panic_probe
+	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(TIERS_BIN) --panic-probe target/debug/examples/panic_probe
 
 test: lint policies unit e2e
 

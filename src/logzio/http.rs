@@ -202,12 +202,11 @@ fn error_of(call: &str, status: u16, body: &str) -> LogzioError {
     }
     // The message goes into a Reason and a log line: an external ID quoted in it must not.
     let message = redact_external_ids(&message);
-    let mentions_assume = |s: &str| s.to_ascii_lowercase().contains("assume");
     let kind = match status {
         401 | 403 => LogzioErrorKind::Unauthorized,
         404 => LogzioErrorKind::NotFound,
         429 | 500..=599 => LogzioErrorKind::Transient,
-        400..=499 if mentions_assume(&code) || mentions_assume(&message) => LogzioErrorKind::AssumeRoleRefused,
+        400..=499 => access_check_refusal(&code, &message).unwrap_or(LogzioErrorKind::Other),
         _ => LogzioErrorKind::Other,
     };
     LogzioError {
@@ -217,6 +216,41 @@ fn error_of(call: &str, status: u16, body: &str) -> LogzioError {
         code,
         message,
     }
+}
+
+/// Which of Logz.io's two access checks a 4xx refused, when IAM's propagation explains it (docs/contract.md,
+/// "Logz.io's access check"). Logz.io first assumes the role (STS), then writes its `logzio-verified` object to
+/// the path (S3). Its API documents no wording for either refusal, so both are recognised by AWS's own text,
+/// which such answers carry, and by the words Logz.io's messages use:
+/// - the write: Logz.io could not write (S3 words, `logzio-verified`, `s3:PutObject`); retried only when S3 said
+///   "not authorized" / AccessDenied (a policy not propagated yet). A missing bucket or disabled ACLs is not
+///   propagation: it is not retried. This is read first, as a write refusal names the `assumed-role` session.
+/// - the assumption: `could not assume`, `sts:AssumeRole`, STS, or an `ASSUME` error code.
+fn access_check_refusal(code: &str, message: &str) -> Option<LogzioErrorKind> {
+    let text = format!("{code} {message}").to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    let denied = has(&["not authorized", "accessdenied", "access denied"]);
+    if has(&[
+        "could not write",
+        "logzio-verified",
+        "service: amazon s3",
+        "s3:putobject",
+        "write_failed",
+        "s3_",
+    ]) {
+        return (denied && !has(&["explicit deny"])).then_some(LogzioErrorKind::WriteRefused);
+    }
+    if has(&[
+        "could not assume",
+        "cannot assume",
+        "sts:assumerole",
+        "awssecuritytokenservice",
+        "assume_role",
+    ]) || (text.contains("assume") && !text.contains("assumed-role"))
+    {
+        return Some(LogzioErrorKind::AssumeRoleRefused);
+    }
+    None
 }
 
 /// `logzio:aws:extid:<anything>` → `<external ID>`, in any case: Logz.io's issued external IDs, wherever a
@@ -452,6 +486,42 @@ mod tests {
             r#"{"errorCode":"archive/ASSUME_ROLE_FAILED","message":"could not assume"}"#,
         );
         assert_eq!(assume.kind, LogzioErrorKind::AssumeRoleRefused);
+        // The wording tests/logzio_fake.py gives each check (Logz.io documents none; AWS's text inside is real).
+        let sts = error_of(
+            "c",
+            400,
+            r#"{"errorCode":"archive/ASSUME_ROLE_FAILED","message":"Logz.io could not assume role arn:aws:iam::1:role/r: User: arn:aws:iam::2:user/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::1:role/r (Service: AWSSecurityTokenService; Status Code: 403; Error Code: AccessDenied)"}"#,
+        );
+        assert_eq!(sts.kind, LogzioErrorKind::AssumeRoleRefused);
+        let write = |clause: &str| {
+            error_of(
+                "c",
+                400,
+                &json!({"errorCode": "archive/S3_WRITE_FAILED", "message": format!(
+                    "Logz.io could not write the test object s3://b/logzio-verified with role arn:aws:iam::1:role/r: \
+                     User: arn:aws:sts::1:assumed-role/r/logzio-archive is not authorized to perform: s3:PutObject \
+                     on resource: \"arn:aws:s3:::b/logzio-verified\" {clause} (Service: Amazon S3; Status Code: 403; \
+                     Error Code: AccessDenied)")})
+                .to_string(),
+            )
+            .kind
+        };
+        // A policy not propagated yet reads as "no identity-based policy allows": retried.
+        assert_eq!(
+            write("because no identity-based policy allows the s3:PutObject action"),
+            LogzioErrorKind::WriteRefused
+        );
+        // An explicit deny is no propagation delay: not retried.
+        assert_eq!(
+            write("with an explicit deny in an identity-based policy"),
+            LogzioErrorKind::Other
+        );
+        let acl = error_of(
+            "c",
+            400,
+            r#"{"errorCode":"archive/S3_WRITE_FAILED","message":"Logz.io could not write the test object s3://b/logzio-verified with role r: The bucket does not allow ACLs (Service: Amazon S3; Status Code: 400; Error Code: AccessControlListNotSupported)"}"#,
+        );
+        assert_eq!(acl.kind, LogzioErrorKind::Other, "disabled ACLs are not propagation");
         assert_eq!(error_of("c", 401, "").kind, LogzioErrorKind::Unauthorized);
         assert_eq!(error_of("c", 404, "").kind, LogzioErrorKind::NotFound);
         assert_eq!(error_of("c", 429, "").kind, LogzioErrorKind::Transient);
