@@ -153,10 +153,53 @@ fn settings_of(spec: &ArchiveSpec) -> ArchiveSettings {
     }
 }
 
-fn success(id: u64) -> Success {
+/// What a physical id says: the archive this resource is, and the one it replaced when an Update registered it
+/// anew (another Logz.io account): `1002`, or `1002-replacing-1001`. CloudFormation keeps the physical id and
+/// sends it back with every later event, so it is the record of which archives are this resource's own: the
+/// rollback of that Update (the old properties, this id) returns to 1001, and nothing else is ever adopted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhysicalId {
+    pub archive: u64,
+    pub replaced: Option<u64>,
+}
+
+const REPLACING: &str = "-replacing-";
+
+impl PhysicalId {
+    /// The physical id of a request; None for one that names no archive (a Create that failed).
+    pub fn of(id: &str) -> Option<PhysicalId> {
+        match id.split_once(REPLACING) {
+            Some((a, r)) => Some(PhysicalId {
+                archive: a.parse().ok()?,
+                replaced: Some(r.parse().ok()?),
+            }),
+            None => Some(PhysicalId {
+                archive: id.parse().ok()?,
+                replaced: None,
+            }),
+        }
+    }
+
+    /// The archives this physical id shows to be this resource's.
+    fn own(&self) -> Vec<u64> {
+        std::iter::once(self.archive).chain(self.replaced).collect()
+    }
+}
+
+impl std::fmt::Display for PhysicalId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.replaced {
+            Some(r) => write!(f, "{}{REPLACING}{r}", self.archive),
+            None => write!(f, "{}", self.archive),
+        }
+    }
+}
+
+fn success(id: PhysicalId) -> Success {
+    let archive = id.archive;
     Success {
         physical_resource_id: id.to_string(),
-        data: BTreeMap::from([("ArchiveId".to_owned(), id.to_string())]),
+        data: BTreeMap::from([("ArchiveId".to_owned(), archive.to_string())]),
     }
 }
 
@@ -288,6 +331,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         log: &CallLog,
         spec: &ArchiveSpec,
         api: Option<Api>,
+        own: &[u64],
     ) -> Result<u64, (ArchiveError, Option<u64>)> {
         let lz = Session::new(&self.logzio, log);
         // The token, unless the caller read it already (one GetSecretValue per event).
@@ -299,12 +343,21 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 .map_err(|e| (e, None))?,
         };
         let settings = settings_of(spec);
-        // Nothing in Logz.io says which stack or resource registered an archive, so one that exists is never
-        // taken as this resource's, however like it: a renamed resource, a second resource for the same bucket
-        // and role, or an archive registered by hand would otherwise share its id, and the Delete of either
-        // would remove the archive the other still uses. (An earlier delivery of this same request to this
-        // process is answered from the handler's memory without running again.)
+        // Nothing in Logz.io says which stack or resource registered an archive, so one that exists is taken as
+        // this resource's only when its physical id names it (`own`: a rollback to the archive an Update
+        // replaced). However like this one, any other is left alone: a renamed resource, a second resource for
+        // the same bucket and role, or an archive registered by hand would otherwise share its id, and the
+        // Delete of either would remove the archive the other still uses. (An earlier delivery of this same
+        // request to this process is answered from the handler's memory without running again.)
         let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
+        if let Some(a) = existing.iter().find(|a| own.contains(&a.id)) {
+            if !a.shows(&settings) {
+                self.write(&lz, &api, Some(a.id), &settings, req)
+                    .await
+                    .map_err(|e| (e, None))?;
+            }
+            return Ok(a.id);
+        }
         if let Some(a) = existing.into_iter().next() {
             return Err((
                 ArchiveError::AnotherArchive {
@@ -360,22 +413,34 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         Err(ArchiveError::ExternalIdMismatch { role: role.to_owned() })
     }
 
-    async fn update_archive(&self, req: &Request, log: &CallLog) -> Result<u64, (ArchiveError, Option<u64>)> {
+    /// The physical id after the Update: the request's own when the archive stays, `new-replacing-old` when it
+    /// was registered anew (CloudFormation then deletes the old one), the replaced one's on a return to it.
+    async fn update_archive(&self, req: &Request, log: &CallLog) -> Result<PhysicalId, (ArchiveError, Option<u64>)> {
         let (spec, refusal) = parse_held(req, &self.limits).map_err(|e| (e, None))?;
-        let current = req
-            .physical_resource_id
-            .as_deref()
-            .and_then(|id| id.parse::<u64>().ok());
+        let current = req.physical_resource_id.as_deref().and_then(PhysicalId::of);
+        let own = current.map(|c| c.own()).unwrap_or_default();
         let old = req.old_properties.as_ref().and_then(api_of);
         let same_account = old
             .as_ref()
             .is_some_and(|(s, r)| s == spec.api.token_secret.as_str() && *r == spec.api.region);
+        let anew = |made: u64| match current {
+            Some(c) if c.archive == made => c,
+            Some(c) if c.replaced == Some(made) => PhysicalId {
+                archive: made,
+                replaced: None,
+            },
+            c => PhysicalId {
+                archive: made,
+                replaced: c.map(|c| c.archive),
+            },
+        };
         let Some(id) = current.filter(|_| same_account) else {
             if let Some(e) = refusal {
                 return Err((e, None));
             }
-            // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one.
-            return self.register(req, log, &spec, None).await;
+            // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one;
+            // or, on the rollback of such an Update, the archive it replaced.
+            return self.register(req, log, &spec, None, &own).await.map(anew);
         };
         let lz = Session::new(&self.logzio, log);
         let api = self
@@ -383,12 +448,15 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             .await
             .map_err(|e| (e, None))?;
         let settings = settings_of(&spec);
-        let held = self.read_by_id(&lz, &api, id, req).await.map_err(|e| (e, None))?;
+        let held = self
+            .read_by_id(&lz, &api, id.archive, req)
+            .await
+            .map_err(|e| (e, None))?;
         if let Some(e) = refusal {
             // Only a return to exactly what Logz.io holds needs no write.
             return match held {
                 Some(a) if a.shows(&settings) => {
-                    tracing::warn!(archive = id, refusal = %e, "Logz.io holds the archive as asked: no write");
+                    tracing::warn!(archive = id.archive, refusal = %e, "Logz.io holds the archive as asked: no write");
                     Ok(id)
                 }
                 _ => Err((e, None)),
@@ -397,17 +465,17 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         match held {
             None => {
                 tracing::info!(
-                    archive = id,
+                    archive = id.archive,
                     "the archive was deleted outside the stack: registering it again"
                 );
-                self.register(req, log, &spec, Some(api)).await
+                self.register(req, log, &spec, Some(api), &own).await.map(anew)
             }
             Some(a) if a.shows(&settings) => Ok(id),
             Some(_) => {
-                self.write(&lz, &api, Some(id), &settings, req)
+                self.write(&lz, &api, Some(id.archive), &settings, req)
                     .await
                     .map_err(|e| (e, None))?;
-                self.read_until_shown(&lz, &api, id, &settings, req)
+                self.read_until_shown(&lz, &api, id.archive, &settings, req)
                     .await
                     .map_err(|e| (e, None))?;
                 Ok(id)
@@ -468,10 +536,13 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     }
 
     async fn delete_archive(&self, req: &Request, log: &CallLog) -> Result<(), ArchiveError> {
+        // Only the archive the physical id is, never the one it replaced (CloudFormation deletes that one with
+        // its own id, when the replacement succeeded).
         let Some(id) = req
             .physical_resource_id
             .as_deref()
-            .and_then(|id| id.parse::<u64>().ok())
+            .and_then(PhysicalId::of)
+            .map(|p| p.archive)
         else {
             tracing::info!("not an archive id (a Create that failed): nothing to delete");
             return Ok(());
@@ -549,8 +620,11 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
 
     async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
         let spec = parse(req, &self.limits).map_err(|e| failure(&e, None))?;
-        match self.register(req, log, &spec, None).await {
-            Ok(id) => Ok(success(id)),
+        match self.register(req, log, &spec, None, &[]).await {
+            Ok(id) => Ok(success(PhysicalId {
+                archive: id,
+                replaced: None,
+            })),
             Err((e, id)) => Err(failure(&e, id)),
         }
     }

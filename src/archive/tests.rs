@@ -379,9 +379,10 @@ async fn an_update_to_another_logzio_account_registers_a_new_archive() {
             Some(&id),
         ))
         .await;
-    let new_id = result.expect("replaced").physical_resource_id;
-    assert_ne!(new_id, id);
-    assert_eq!(w.logzio.archives("token-2")[0].id.to_string(), new_id);
+    let done = result.expect("replaced");
+    let made = w.logzio.archives("token-2")[0].id.to_string();
+    assert_eq!(done.physical_resource_id, format!("{made}-replacing-{id}"));
+    assert_eq!(done.data["ArchiveId"], made);
     assert_eq!(
         w.logzio.archives("token-1").len(),
         1,
@@ -394,6 +395,65 @@ async fn an_update_to_another_logzio_account_registers_a_new_archive() {
     deleted.expect("deleted");
     assert!(w.logzio.archives("token-1").is_empty());
     assert_eq!(w.logzio.archives("token-2").len(), 1);
+}
+
+#[tokio::test]
+async fn the_rollback_of_a_move_to_another_account_returns_to_the_archive_it_replaced() {
+    // CloudFormation's sequence: the Update moves the archive (a new physical id), a later resource fails, the
+    // rollback Update sends the old properties with the new id; the old archive still exists (the cleanup
+    // Delete of a replacement runs only on success). Its physical id records it as this resource's: taken
+    // back, no POST; then the rollback's cleanup Delete removes the new one, in the new account only.
+    let w = World::new();
+    let id = w.created().await;
+    w.iam.edit("archive-role", |r| {
+        r.role.trust_policy = trust(&[
+            ("406095609952", EXTERNAL_ID),
+            ("406095609952", "logzio:aws:extid:other-account"),
+        ])
+    });
+    let moved = props(json!({"LogzioApiTokenSecretArn": OTHER_SECRET}));
+    let (result, _) = w
+        .run(request(
+            RequestType::Update,
+            moved.clone(),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    let replacing = result.expect("moved").physical_resource_id;
+    let (result, log) = w
+        .run(request(
+            RequestType::Update,
+            props(json!({})),
+            Some(moved.clone()),
+            Some(&replacing),
+        ))
+        .await;
+    let back = result.expect("returned");
+    assert_eq!(
+        (back.physical_resource_id.as_str(), back.data["ArchiveId"].as_str()),
+        (id.as_str(), id.as_str())
+    );
+    assert!(!log.actions().contains(&"CreateArchive"), "{log}");
+    let (deleted, log) = w.run(request(RequestType::Delete, moved, None, Some(&replacing))).await;
+    deleted.expect("cleanup");
+    assert_eq!(log.actions(), ["GetSecretValue", "DeleteArchive"]);
+    assert!(w.logzio.archives("token-2").is_empty());
+    assert_eq!(w.logzio.archives("token-1")[0].id.to_string(), id);
+}
+
+#[tokio::test]
+async fn the_rollback_of_a_failed_move_keeps_its_archive() {
+    // The Update to the other account failed (its archive stayed), so the rollback Update (old properties,
+    // the same id) finds its own archive by that id: no POST, the same id.
+    let w = World::new();
+    let id = w.created().await;
+    let moved = props(json!({"LogzioApiTokenSecretArn": OTHER_SECRET}));
+    let (result, log) = w
+        .run(request(RequestType::Update, props(json!({})), Some(moved), Some(&id)))
+        .await;
+    assert_eq!(result.expect("kept").physical_resource_id, id);
+    assert!(!log.actions().contains(&"CreateArchive"), "{log}");
 }
 
 #[tokio::test]
