@@ -21,7 +21,7 @@ OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing
 
 help:
 	@echo "make demo    - build, start local IAM, Secrets Manager and Logz.io fakes, run role + archive Create -> Update -> Delete"
-	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end run of the release binary"
+	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end and fault tiers of the built binary (tiers profile)"
 	@echo "make lint    - cargo fmt --check, clippy, cargo deny, and the template checks (sam validate --lint, cfn-lint, checkov)"
 	@echo "make policies - IAM policy simulator: template.yaml's execution role and boundary, the generated role policy"
 	@echo "make build   - arm64 bootstrap zip for Lambda (cargo lambda build --release --arm64)"
