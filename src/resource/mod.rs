@@ -98,7 +98,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
 
     /// The account and external ID the role trusts: from the properties, or from Logz.io's API (the token from
     /// Secrets Manager), held to the deployment's trusted accounts either way.
-    async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
+    async fn trust(&self, parsed: &Parsed<'_>, limits: &Limits, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
         let (api, given_account) = match &parsed.spec.trust {
             TrustSource::Given(t) => return Ok(t.clone()),
             TrustSource::FromLogzio { api, account } => (api, account),
@@ -131,7 +131,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
             });
         }
         let account = account
-            .trusted_by(parsed.limits)
+            .trusted_by(limits)
             .map_err(|rule| ArchiveRoleError::UntrustedLogzioAccount(details.aws_account_id.clone(), rule))?;
         let external_id: ExternalId = details
             .external_id
@@ -429,7 +429,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
             None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
         let trust = self
-            .trust(&parsed, log)
+            .trust(&parsed, parsed.limits, log)
             .await
             .map_err(|e| (e, self.create_failure_id(req)))?;
         let d = parsed.desired(name.clone(), &owner, &trust);
@@ -475,8 +475,16 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         // A rotated external ID (with the token secret) is applied by any stack update. When Logz.io cannot be
         // reached, the trust IAM holds for a trusted account stands in, so that a return to what IAM holds needs
         // no Logz.io; anything else to write is refused with Logz.io's reason.
-        let trust = match self.trust(&parsed, log).await {
+        let trust = match self.trust(&parsed, parsed.limits, log).await {
             Ok(t) => t,
+            // Logz.io names an account the deployment no longer trusts: like any narrowed allowance, that
+            // blocks a write, not a return to what IAM holds.
+            Err(e @ ArchiveRoleError::UntrustedLogzioAccount(..)) if existing.is_some() => {
+                let held = held_limits.as_ref().unwrap_or(parsed.limits);
+                let t = self.trust(&parsed, held, log).await?;
+                refusal = refusal.or(Some(e));
+                t
+            }
             Err(ArchiveRoleError::Logzio(e)) if e.is(LogzioErrorKind::Transient) => {
                 match existing.as_ref().and_then(|r| held_trust(r, parsed.limits)) {
                     Some(t) => {

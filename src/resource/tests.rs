@@ -730,3 +730,37 @@ async fn logzio_unreachable_does_not_block_a_return_to_the_trust_iam_holds() {
     );
     assert!(log.writes().is_empty(), "{log}");
 }
+
+#[tokio::test]
+async fn a_logzio_account_no_longer_trusted_does_not_block_a_return_to_what_iam_holds() {
+    let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
+    let log = CallLog::default();
+    let name = resource
+        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .await
+        .expect("created")
+        .physical_resource_id;
+    // The deployment now trusts another Logz.io account only.
+    let narrowed = ArchiveRole::new(
+        iam.clone(),
+        logzio.clone(),
+        Ok(limits(&[("LOGZIO_TRUSTED_ACCOUNT_IDS", "111122223333")])),
+    );
+    let log = CallLog::default();
+    let rollback = request(RequestType::Update, token_props(json!({})), Some(&name));
+    narrowed.update(&rollback, &log).await.expect("held as is");
+    assert!(log.writes().is_empty(), "{log}");
+    let log = CallLog::default();
+    let change = request(
+        RequestType::Update,
+        token_props(json!({"KeyPrefix": "x/"})),
+        Some(&name),
+    );
+    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
+    assert!(
+        refused.reason.contains("Logz.io names AWS account 406095609952"),
+        "{}",
+        refused.reason
+    );
+    assert!(log.writes().is_empty(), "{log}");
+}
