@@ -144,6 +144,7 @@ unit: venv
 # debug build, whose dependencies `cargo test` has already built.
 e2e: venv $(TIERS_BIN)
 	$(OFFLINE_ENV) $(PY) tests/test_logzio_fake.py
+	$(OFFLINE_ENV) $(PY) tests/redelivery.py
 	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(TIERS_BIN) --check --quiet
 	cargo build --locked --example panic_probe
 	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(TIERS_BIN) --panic-probe target/debug/examples/panic_probe

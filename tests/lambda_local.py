@@ -6,8 +6,11 @@
   against moto the way Logz.io checks it against AWS, and refuses a role for its first seconds (IAM propagation).
 - Lambda: a minimal Lambda Runtime API (GET .../invocation/next, POST .../response and .../error) that the
   unchanged binary polls, exactly as on Lambda. Like Lambda for an asynchronous invocation (which is how
-  CloudFormation invokes a custom resource), an error result delivers the same event again, up to twice
-  (MaximumRetryAttempts 2 in template.yaml), each time with a fresh deadline.
+  CloudFormation invokes a custom resource), an error result delivers the same event again, up to
+  MaximumRetryAttempts times, 1 and then 2 minutes later, each time with a fresh deadline; a throttled event is
+  tried again with Lambda's backoff; and an event older than MaximumEventAgeInSeconds is dropped, not delivered
+  (both settings and the function's Timeout are read from template.yaml). Minutes are not waited: the waits
+  between attempts run on a scaled clock, while each delivery and its deadline are real (see `EventClock`).
 - CloudFormation: a local ResponseURL that records the PUT answers.
 
 `demo` plays one stack with both resources: the role (its trust from Logz.io's API, from the token) and the
@@ -47,17 +50,102 @@ TOKEN = "LOCAL-SECRET-LOGZIO-API-TOKEN-5c0ffee"
 # Where the binary finds Logz.io when a test gives no fake: a loopback port nothing listens on, so that no test
 # ever reaches the real API.
 NO_LOGZIO = "http://127.0.0.1:9"
+TEMPLATE = ROOT / "template.yaml"
+
+# Lambda's asynchronous invocation, as documented in
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html: after a function error
+# Lambda waits one minute before the first retry and two minutes before the second (here counted from the end of
+# the failed attempt); a throttled event (429, no concurrency) goes back to the queue and is tried again "from
+# 1 second after the first attempt to a maximum of 5 minutes", exponentially (here: doubling). An event older
+# than MaximumEventAgeInSeconds is discarded instead of run
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html).
+RETRY_SPACING_S = (60, 120)
+THROTTLE_BACKOFF_FIRST_S = 1
+THROTTLE_BACKOFF_MAX_S = 300
+# The Init phase of an on-demand function is limited to 10 s
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+INIT_MAX_S = 10
+# Virtual seconds per real second for the waits between attempts: Lambda's 1 minute is 0.2 s here.
+TIME_SCALE = 300
+
+
+def template_settings(path=TEMPLATE):
+    """The asynchronous-invocation settings template.yaml deploys: {"retries": MaximumRetryAttempts,
+    "max_event_age_s": MaximumEventAgeInSeconds, "timeout_s": the function's Timeout}. The template's `!` tags
+    (`!Ref`, `!Sub`, ...) are read as {"Fn::Name": value} mappings; only plain values are used here."""
+    import yaml  # PyYAML: moto[server] depends on it
+
+    class CfnLoader(yaml.SafeLoader):
+        pass
+
+    def tag(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+    CfnLoader.add_multi_constructor("!", tag)
+    doc = yaml.load(Path(path).read_text(), Loader=CfnLoader)
+    resources = doc["Resources"]
+    configs = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Lambda::EventInvokeConfig"]
+    if len(configs) != 1:
+        raise ValueError(f"{path}: expected one AWS::Lambda::EventInvokeConfig, found {len(configs)}")
+    config = configs[0]
+    function = resources[config["FunctionName"]["Ref"]]
+    timeout = function.get("Properties", {}).get("Timeout",
+                                                 doc.get("Globals", {}).get("Function", {}).get("Timeout"))
+    # Lambda's defaults when a setting is absent: 2 retries, 6 hours; a SAM function's default Timeout is 3 s.
+    return {"retries": int(config.get("MaximumRetryAttempts", 2)),
+            "max_event_age_s": int(config.get("MaximumEventAgeInSeconds", 21600)),
+            "timeout_s": int(timeout if timeout is not None else 3)}
+
+
+class EventClock:
+    """An event's age in Lambda's queue, from its enqueue. Time spent delivering it is real (the binary computes
+    its deadline from Lambda-Runtime-Deadline-Ms, so a delivery's timeout must be real); the waits between
+    attempts (Lambda's retry spacing, its throttling backoff) are virtual: `wait(s)` adds s seconds to the age
+    and sleeps only s / scale. `pad(s)` adds s seconds without sleeping (a delivery counted as longer than it
+    really took)."""
+
+    def __init__(self, scale=TIME_SCALE):
+        self.scale = scale
+        self.start = time.monotonic()
+        self.virtual = 0.0  # seconds added by wait() and pad()
+        self.slept = 0.0  # real seconds spent in wait()
+
+    def age(self):
+        return time.monotonic() - self.start - self.slept + self.virtual
+
+    def wait(self, s):
+        t0 = time.monotonic()
+        time.sleep(s / self.scale)
+        self.slept += time.monotonic() - t0
+        self.virtual += s
+
+    def pad(self, s):
+        self.virtual += max(0.0, s)
 
 
 class LocalLambda:
     """A Lambda Runtime API and a CloudFormation ResponseURL on one local HTTP server.
 
-    `retries`: how many times an event whose invocation ended in an error is delivered again (Lambda's
-    asynchronous invocation: 2 by default; Lambda waits about 1 and 2 minutes, here `retry_delay_s`)."""
+    `retries` (MaximumRetryAttempts), `max_event_age_s` (MaximumEventAgeInSeconds) and `timeout_s` (the
+    function's Timeout, each delivery's default deadline): from template.yaml unless given. `time_scale`: virtual
+    seconds per real second for the waits between attempts (EventClock). `self.dropped`: the `last` record of
+    every event Lambda discarded for its age."""
 
-    def __init__(self, retries=2, retry_delay_s=0.2):
-        self.retries = retries
-        self.retry_delay_s = retry_delay_s
+    def __init__(self, retries=None, max_event_age_s=None, timeout_s=None, time_scale=TIME_SCALE,
+                 template=TEMPLATE):
+        settings = template_settings(template) if None in (retries, max_event_age_s, timeout_s) else {}
+        self.retries = settings["retries"] if retries is None else retries
+        self.max_event_age_s = settings["max_event_age_s"] if max_event_age_s is None else max_event_age_s
+        self.timeout_s = settings["timeout_s"] if timeout_s is None else timeout_s
+        self.time_scale = time_scale
+        self.dropped = []
+        self.last = None
         self.alive = None  # set by start_binary: whether the handler process still runs
         self.events = queue.Queue()
         self.polls = []  # monotonic time of each GET .../invocation/next (the first one ends the cold init)
@@ -136,26 +224,58 @@ class LocalLambda:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def invoke(self, event, timeout_s=60, response_base=None, put_faults=(), raw=None, request_id=None):
-        """Delivers one event through the Runtime API, as an asynchronous invocation: when the handler reports
-        an error, the same event is delivered again (up to `self.retries` times), each delivery with a fresh
-        deadline of `timeout_s`. Returns the last delivery's result and every PUT to the event's ResponseURL.
+    def invoke(self, event, timeout_s=None, response_base=None, put_faults=(), raw=None, request_id=None,
+               throttled_s=(), delivery_s=None, response_key=None):
+        """Delivers one event through the Runtime API as Lambda's asynchronous invocation does: the event is
+        queued (its age starts), and while its age is at most `self.max_event_age_s`, Lambda runs it: a throttled
+        attempt is tried again after 1, 2, 4, ... s (at most 300 s); a delivery that reports an error is delivered
+        again (up to `self.retries` times) RETRY_SPACING_S after it ended. An event older than the limit when its
+        next attempt comes is dropped (recorded in `self.last["dropped"]` and `self.dropped`), not delivered. Each
+        delivery gets a fresh, real deadline of `timeout_s` (default: the template's Timeout). Returns the last
+        delivery's result, (kind, body), or ("dropped", why) when no delivery ran, and every PUT to the event's
+        ResponseURL.
 
+        `throttled_s`: when the function has no concurrency, in seconds of the event's age: a number N (the first
+        N seconds) or (from, to) windows. `delivery_s`: count each delivery as lasting at least this long in the
+        event's age (e.g. init + Timeout, the longest a delivery can run) without waiting for it.
         `raw`: bytes delivered as they are instead of the event's JSON (or a function of the event, with its
         ResponseURL and RequestId set, that makes them). `request_id`: deliver again with the id of
-        an earlier event (a duplicate delivery). `put_faults`: what the ResponseURL does with the first PUTs.
-        In `self.last`: each delivery's deadline, result kind and result time (monotonic), and the RequestId."""
+        an earlier event (a duplicate delivery). `response_key`: the ResponseURL of an earlier event (its
+        `self.last["key"]`) instead of a fresh one; the PUTs returned are then only this invoke's.
+        `put_faults`: what the ResponseURL does with the first PUTs.
+        In `self.last`: each delivery's deadline, result kind and result time (monotonic) and its start and end
+        age, the ages of the throttled attempts, the RequestId, and `dropped` (None, or when and why)."""
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
+        windows = [(0, throttled_s)] if isinstance(throttled_s, (int, float)) else list(throttled_s)
         event = copy.deepcopy(event)
         request_id = request_id or str(uuid.uuid4())
-        key = str(uuid.uuid4())
+        key = response_key or str(uuid.uuid4())
+        earlier = len(self.answers.get(key, []))  # PUTs a reused ResponseURL had before this invoke
         base = response_base or f"http://127.0.0.1:{self.port}"
         if event is not None:
             event["ResponseURL"] = f"{base}/cfn/{key}?{SIGNATURE}"
             event["RequestId"] = request_id
         self.put_faults[key] = list(put_faults)
         payload = raw(event) if callable(raw) else raw if raw is not None else event
-        deliveries = []
+        clock = EventClock(self.time_scale)
+        deliveries, throttled, dropped = [], [], None
+        backoff = THROTTLE_BACKOFF_FIRST_S
+        last = None  # the last delivery's invocation id
+        self.last = {"deadline": None, "result_at": None, "request_id": request_id, "key": key,
+                     "deliveries": deliveries,
+                     "throttled": throttled, "dropped": None, "max_event_age_s": self.max_event_age_s}
         while True:
+            age = clock.age()
+            if age > self.max_event_age_s:
+                dropped = {"age_s": age, "after_deliveries": len(deliveries),
+                           "why": f"older than MaximumEventAgeInSeconds {self.max_event_age_s}"}
+                break
+            if any(a <= age < b for a, b in windows):
+                throttled.append(age)
+                clock.wait(backoff)
+                backoff = min(backoff * 2, THROTTLE_BACKOFF_MAX_S)
+                continue
+            backoff = THROTTLE_BACKOFF_FIRST_S
             self.delivery_of[key] = len(deliveries) + 1
             invocation = str(uuid.uuid4())
             deadline = time.monotonic() + timeout_s
@@ -169,14 +289,23 @@ class LocalLambda:
                     if time.monotonic() > end:
                         raise RuntimeError(f"the handler did not finish an event within {timeout_s}s")
                     self.arrived.wait(0.5)
+            if delivery_s is not None:
+                clock.pad(age + delivery_s - clock.age())
+            last = invocation
             kind = self.results[invocation][0]
-            deliveries.append({"deadline": deadline, "result_at": self.result_at[invocation], "kind": kind})
+            deliveries.append({"deadline": deadline, "result_at": self.result_at[invocation], "kind": kind,
+                               "age_s": age, "end_age_s": clock.age()})
+            self.last.update(deadline=deadline, result_at=self.result_at[invocation])
             if kind != "error" or len(deliveries) > self.retries:
                 break
-            time.sleep(self.retry_delay_s)
-        self.last = {"deadline": deadline, "result_at": self.result_at[invocation], "request_id": request_id,
-                     "deliveries": deliveries}
-        return self.results[invocation], self.answers.get(key, [])
+            clock.wait(RETRY_SPACING_S[min(len(deliveries), len(RETRY_SPACING_S)) - 1])
+        self.last["dropped"] = dropped
+        if dropped:
+            self.dropped.append(self.last)
+        answers = self.answers.get(key, [])[earlier:]
+        if last is None:
+            return ("dropped", dropped["why"]), answers
+        return self.results[last], answers
 
 
 def load_event(name):

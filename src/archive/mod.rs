@@ -17,7 +17,7 @@ use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
 use crate::policy::external_ids_trusted_for;
-use crate::properties::{ArchiveSpec, LogzioRegion, PropertyErrors};
+use crate::properties::{ArchiveSpec, LogzioRegion, PropertyError, PropertyErrors};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -134,7 +134,14 @@ fn parse_held(
         .clone()
         .allowed_by(limits)
         .err()
-        .map(ArchiveError::BucketNotAllowed);
+        .map(ArchiveError::BucketNotAllowed)
+        .or_else(|| {
+            let rule = spec.service_timeout?.outlasts_redelivery().err()?;
+            Some(ArchiveError::Properties(PropertyErrors(vec![PropertyError {
+                property: "ServiceTimeout".into(),
+                rule,
+            }])))
+        });
     if spec.role_arn.account() != stack {
         return Err(ArchiveError::RoleInOtherAccount {
             role: spec.role_arn.account().to_owned(),

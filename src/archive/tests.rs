@@ -621,3 +621,26 @@ async fn a_bucket_the_deployment_no_longer_allows_does_not_block_a_return_to_wha
     assert!(!log.actions().contains(&"UpdateArchive"), "{log}");
     assert!(w.logzio.archives("token-1")[0].settings.enabled);
 }
+
+#[tokio::test]
+async fn a_service_timeout_from_before_the_longer_minimum_blocks_a_write_not_a_return() {
+    let w = World::new();
+    let id = w.created().await;
+    let short = props(json!({"ServiceTimeout": "300"}));
+    let (result, log) = w
+        .run(request(
+            RequestType::Update,
+            short.clone(),
+            Some(props(json!({}))),
+            Some(&id),
+        ))
+        .await;
+    assert_eq!(result.expect("held as is").physical_resource_id, id);
+    assert_eq!(log.actions(), ["GetSecretValue", "GetArchive"]);
+    let (result, _) = w.run(request(RequestType::Create, short, None, None)).await;
+    assert!(
+        reason(&result).contains("ServiceTimeout: must be at least 1020 seconds"),
+        "{}",
+        reason(&result)
+    );
+}

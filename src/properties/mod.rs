@@ -153,7 +153,16 @@ impl ArchiveRoleSpec {
         r.refuse("PermissionsBoundary", PERMISSIONS_BOUNDARY_GONE);
         let policy_name = r.optional::<PolicyName>("PolicyName").or_default();
         let tags = r.structured("Tags", Tag::parse_list);
-        let service_timeout = r.optional::<ServiceTimeout>("ServiceTimeout").or_none();
+        let service_timeout = r
+            .optional_with("ServiceTimeout", |t| {
+                let t = t.parse::<ServiceTimeout>()?;
+                if limits.enforced {
+                    t.outlasts_redelivery()
+                } else {
+                    Ok(t)
+                }
+            })
+            .or_none();
         match (&external_id, &api) {
             (Some(None), Some(None)) => r.error(
                 "ExternalId",
@@ -245,7 +254,9 @@ pub struct ArchiveSpec {
 }
 
 impl ArchiveSpec {
-    /// Parses a `Custom::LogzioArchive`'s `ResourceProperties` for a stack in `partition`.
+    /// Parses a `Custom::LogzioArchive`'s `ResourceProperties` for a stack in `partition`. `ServiceTimeout` is
+    /// read for its shape only: whether it outlasts Lambda's redelivery is the caller's check (a refusal that
+    /// guards writes).
     pub fn parse(properties: &Value, partition: &str) -> Result<Self, PropertyErrors> {
         let mut r = Reader::new(properties)?;
         r.ignore("ServiceToken");

@@ -2,22 +2,35 @@
 
 use std::str::FromStr;
 
-/// The shortest `ServiceTimeout` accepted: Lambda may redeliver an event until 180 s after it was queued
-/// (`MaximumEventAgeInSeconds` in template.yaml), and that delivery may run 60 s (`Timeout`) after an init of up
-/// to 10 s: 250 s, with the rest as a margin for the time between CloudFormation's send and Lambda's queue.
-pub const MIN_SERVICE_TIMEOUT_SECS: u64 = 300;
+/// The shortest `ServiceTimeout` accepted: Lambda may start a delivery of an event until 900 s after it was
+/// queued (`MaximumEventAgeInSeconds` in template.yaml: room for a throttle of 5 minutes and both retries of a
+/// function error at Lambda's 1 and 2 minutes), and that delivery may run 60 s (`Timeout`) after an init of up
+/// to 10 s: 970 s, with 50 s as a margin for the time between CloudFormation's send and Lambda's queue
+/// (tests/redelivery.py holds template.yaml to this).
+pub const MIN_SERVICE_TIMEOUT_SECS: u64 = 1020;
 /// CloudFormation's own limit on `ServiceTimeout`.
 pub const MAX_SERVICE_TIMEOUT_SECS: u64 = 3600;
 
-/// CloudFormation's `ServiceTimeout` for this resource, in seconds: 300 to 3600. A shorter one would let
-/// CloudFormation stop waiting while Lambda may still redeliver a Create, which would then make a role nobody
-/// deletes.
+/// CloudFormation's `ServiceTimeout` for this resource, in seconds: 1 to 3600, and for a write at least
+/// [`MIN_SERVICE_TIMEOUT_SECS`] ([`ServiceTimeout::outlasts_redelivery`]). A shorter one would let CloudFormation
+/// stop waiting while Lambda may still redeliver a Create, which would then make a role nobody deletes. The
+/// minimum is the deployment's (it follows template.yaml's EventInvokeConfig) and grew in 0.3, so like the
+/// deployment's allowances it does not block a return to a state IAM holds (an Update of a stack made with 300).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceTimeout(u64);
 
 impl ServiceTimeout {
     pub fn seconds(self) -> u64 {
         self.0
+    }
+
+    /// Long enough to outlast every redelivery Lambda may make.
+    pub fn outlasts_redelivery(self) -> Result<Self, String> {
+        if self.0 >= MIN_SERVICE_TIMEOUT_SECS {
+            Ok(self)
+        } else {
+            Err(too_short())
+        }
     }
 }
 
@@ -34,14 +47,18 @@ impl FromStr for ServiceTimeout {
             Ok(n) if n > MAX_SERVICE_TIMEOUT_SECS => Err(format!(
                 "must be at most {MAX_SERVICE_TIMEOUT_SECS} seconds (CloudFormation's limit), got {n}"
             )),
-            Ok(n) if n >= MIN_SERVICE_TIMEOUT_SECS => Ok(ServiceTimeout(n)),
-            _ => Err(format!(
-                "must be at least {MIN_SERVICE_TIMEOUT_SECS} seconds: Lambda may redeliver an event for up to 250 s \
-                 (MaximumEventAgeInSeconds 180 + Timeout 60 + init in template.yaml), and a Create redelivered after \
-                 CloudFormation stopped waiting would make a role nobody deletes"
-            )),
+            Ok(n) if n >= 1 => Ok(ServiceTimeout(n)),
+            _ => Err(too_short()),
         }
     }
+}
+
+fn too_short() -> String {
+    format!(
+        "must be at least {MIN_SERVICE_TIMEOUT_SECS} seconds: Lambda may redeliver an event for up to 970 s \
+         (MaximumEventAgeInSeconds 900 + Timeout 60 + init in template.yaml), and a Create redelivered after \
+         CloudFormation stopped waiting would make a role nobody deletes"
+    )
 }
 
 #[cfg(test)]
@@ -50,17 +67,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn service_timeout_is_at_least_300_seconds() {
-        for short in [json!("299"), json!(60), json!("0"), json!("-5")] {
+    fn service_timeout_outlasts_lambdas_redelivery() {
+        for short in [json!("1019"), json!("300"), json!(60), json!("0"), json!("-5")] {
             assert_eq!(
                 rejects("ServiceTimeout", short),
-                "invalid properties (1 error): ServiceTimeout: must be at least 300 seconds: Lambda may redeliver \
-                 an event for up to 250 s (MaximumEventAgeInSeconds 180 + Timeout 60 + init in template.yaml), and a \
+                "invalid properties (1 error): ServiceTimeout: must be at least 1020 seconds: Lambda may redeliver \
+                 an event for up to 970 s (MaximumEventAgeInSeconds 900 + Timeout 60 + init in template.yaml), and a \
                  Create redelivered after CloudFormation stopped waiting would make a role nobody deletes"
             );
         }
-        let s = accepts("ServiceTimeout", json!("300"));
-        assert_eq!(s.service_timeout.map(|t| t.seconds()), Some(300));
+        let s = accepts("ServiceTimeout", json!("1020"));
+        assert_eq!(s.service_timeout.map(|t| t.seconds()), Some(1020));
     }
 
     #[test]

@@ -764,3 +764,23 @@ async fn a_logzio_account_no_longer_trusted_does_not_block_a_return_to_what_iam_
     );
     assert!(log.writes().is_empty(), "{log}");
 }
+
+#[tokio::test]
+async fn a_service_timeout_from_before_the_longer_minimum_blocks_a_write_not_a_return() {
+    // A stack made when 300 s was enough: its Update (or rollback) that writes nothing still succeeds.
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    let (result, log) = w.update(&name, props(json!({"ServiceTimeout": "300"}))).await;
+    assert_eq!(result.expect("nothing to write").physical_resource_id, name);
+    assert!(log.writes().is_empty(), "{log}");
+    let (result, log) = w
+        .update(&name, props(json!({"ServiceTimeout": "300", "KeyPrefix": "x/"})))
+        .await;
+    assert!(
+        reason(&result).contains("ServiceTimeout: must be at least 1020 seconds"),
+        "{result:?}"
+    );
+    assert!(log.writes().is_empty(), "{log}");
+    let (result, _) = w.create(props(json!({"ServiceTimeout": "300"}))).await;
+    assert!(reason(&result).contains("ServiceTimeout: must be at least 1020 seconds"));
+}

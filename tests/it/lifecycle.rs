@@ -144,7 +144,7 @@ async fn create_with_every_property_set_under_a_deployment_with_a_boundary() {
             json!({"RoleName": "LogzioArchive", "Path": "/logzio/archive/", "KeyPrefix": "logs/",
             "KmsKeyArn": kms, "LogzioAccountId": 111122223333u64, "Description": "Logz.io archive",
             "MaxSessionDuration": 7200, "PolicyName": "Archive",
-            "Tags": [{"Key": "team", "Value": "obs"}], "ServiceTimeout": "300"}),
+            "Tags": [{"Key": "team", "Value": "obs"}], "ServiceTimeout": "1020"}),
         ))
         .await;
     assert_success(&a);
