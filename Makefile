@@ -10,18 +10,21 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BIN := target/debug/logzio-role
 RELEASE_BIN := target/release/logzio-role
-TIERS_BIN := target/tiers/logzio-role
+# The binary the end-to-end and fault tiers run: the debug build of every target, which `cargo test` (unit)
+# has already made with the same features, so the AWS SDK is compiled once for clippy's check and once for
+# everything else (docs/development.md, "What make test costs").
+TEST_BIN := target/debug/logzio-role
 
 # Tests and the demo never reach AWS: dummy keys, no instance-metadata probing, IAM at a local emulator.
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: help venv tools demo test unit e2e lint fmt clippy deny templates policies build arm64-target release invoke deploy bench \
+.PHONY: help venv tools demo test test-bin unit e2e lint fmt clippy deny templates policies build arm64-target release invoke deploy bench \
 	fuzz lock clean
 
 help:
 	@echo "make demo    - build, start local IAM, Secrets Manager and Logz.io fakes, run role + archive Create -> Update -> Delete"
-	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end and fault tiers of the built binary (tiers profile)"
+	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end and fault tiers of the built binary (CI adds make deny)"
 	@echo "make lint    - cargo fmt --check, clippy, cargo deny, and the template checks (sam validate --lint, cfn-lint, checkov)"
 	@echo "make policies - IAM policy simulator: template.yaml's execution role and boundary, the generated role policy"
 	@echo "make build   - arm64 bootstrap zip for Lambda (cargo lambda build --release --arm64)"
@@ -52,8 +55,8 @@ $(BIN): FORCE
 	cargo build --locked
 $(RELEASE_BIN): FORCE
 	cargo build --locked --release
-$(TIERS_BIN): FORCE
-	cargo build --locked --profile tiers
+test-bin: FORCE
+	cargo build --locked --all-targets
 FORCE:
 
 demo: venv $(BIN)
@@ -137,19 +140,19 @@ release: tools arm64-target
 unit: venv
 	$(OFFLINE_ENV) MOTO_PYTHON=$(CURDIR)/$(PY) cargo test --locked
 
-# The binary of the tiers profile (Cargo.toml: the release profile's panic = "unwind" and opt-level, without
-# fat LTO, incremental), unchanged, under a local Lambda Runtime API.
-# Then the fault tier: the same binary with IAM behind a fault-injecting proxy and a failing ResponseURL.
-# The panic probe (tests/support/panic_probe.rs) is the same handler with a resource that panics on request: a
-# debug build, whose dependencies `cargo test` has already built.
-e2e: venv $(TIERS_BIN)
+# The debug binary (panic = "unwind", as shipped), unchanged, under a local Lambda Runtime API; then the fault
+# tier: the same binary with IAM behind a fault-injecting proxy and a failing ResponseURL. The panic probe
+# (tests/support/panic_probe.rs) is the same handler with a resource that panics on request. The shipped build
+# (LTO, opt-level s) is make build's and make release's; make bench measures the release profile.
+e2e: venv test-bin
 	$(OFFLINE_ENV) $(PY) tests/test_logzio_fake.py
 	$(OFFLINE_ENV) $(PY) tests/redelivery.py
-	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(TIERS_BIN) --check --quiet
-	cargo build --locked --example panic_probe
-	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(TIERS_BIN) --panic-probe target/debug/examples/panic_probe
+	$(OFFLINE_ENV) $(PY) tests/lambda_local.py $(TEST_BIN) --check --quiet
+	$(OFFLINE_ENV) timeout 900 $(PY) tests/faults.py $(TEST_BIN) --panic-probe target/debug/examples/panic_probe
 
-test: lint policies unit e2e
+# make lint without cargo-deny: on a fresh machine cargo-deny is compiled from source (minutes), so .ci/run
+# runs `make deny` beside make test instead of inside it.
+test: fmt clippy templates policies unit e2e
 
 # Rust vs the Python crhelper + boto3 baseline (bench/), same Runtime API, IAM emulator and events. The zip
 # size needs `make build` (arm64) first; without it the table says so.
