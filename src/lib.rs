@@ -71,8 +71,49 @@ pub async fn handler() -> Result<cfn::Handler<Resources>, lambda_runtime::Error>
 }
 
 /// The resource and the answer's sender that [`handler`] puts together.
+/// What building the handler gives.
+type Built = Result<cfn::Handler<Resources>, lambda_runtime::Error>;
+
+/// The handler, built on tasks of its own from the process's start, so that the first poll of the Runtime API
+/// does not wait for it: reading the root certificates (a bundle, and every file of `SSL_CERT_DIR` where that is
+/// set) runs on a blocking thread and the SDK's configuration chain on the runtime beside the poll. The first
+/// event waits for what is not finished yet, so the cost moves into the wait for the event instead of before it;
+/// nothing is skipped. A build that failed is tried again by the next event.
+#[derive(Debug)]
+pub struct StartingHandler {
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<Built>>>,
+    ready: tokio::sync::OnceCell<cfn::Handler<Resources>>,
+}
+
+impl StartingHandler {
+    /// Starts building the handler (inside a Tokio runtime).
+    pub fn start() -> Self {
+        StartingHandler {
+            task: std::sync::Mutex::new(Some(tokio::spawn(handler()))),
+            ready: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The handler, once built.
+    pub async fn get(&self) -> Result<&cfn::Handler<Resources>, lambda_runtime::Error> {
+        self.ready
+            .get_or_try_init(|| async {
+                let started = self
+                    .task
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                match started {
+                    Some(task) => task.await?,
+                    None => handler().await,
+                }
+            })
+            .await
+    }
+}
+
 pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_runtime::Error> {
-    let roots = tls::Roots::load();
+    let roots = tokio::task::spawn_blocking(tls::Roots::load).await?;
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
