@@ -244,7 +244,11 @@ async function suppliedKeys(action) {
 const escapeRe = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const keyMatches = (pattern, key) =>
   new RegExp(`^${pattern.split(/\$\{[^}]+\}/).map(escapeRe).join('.+')}$`, 'i').test(key)
-const isGlobal = (key) => GLOBAL_KEYS.some((g) => g.toLowerCase() === key.toLowerCase()
+// The tag keys are global by name only: IAM supplies aws:RequestTag/…, aws:TagKeys and aws:ResourceTag/… only
+// where the reference lists them for the action (a tagging request) or its resource type (a taggable resource), so
+// they count as the action's keys, never as global ones (aws:TagKeys on PutRolePolicy is not sent).
+const TAG_KEYS = /^aws:(RequestTag\/|ResourceTag\/|TagKeys$)/i
+const isGlobal = (key) => !TAG_KEYS.test(key) && GLOBAL_KEYS.some((g) => g.toLowerCase() === key.toLowerCase()
   || (g.includes('/') && key.toLowerCase().startsWith(g.slice(0, g.indexOf('/') + 1).toLowerCase())))
 async function unsuppliedKeys(action, context) {
   const supplied = await suppliedKeys(action)
@@ -372,6 +376,16 @@ async function executionRoleMatrix(setting, s) {
   await row(m, 'attach-admin-policy-owned', 'Denied', { ...base, action: 'iam:AttachRolePolicy', resource: ours,
     context: { ...owned, ...bounded, 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' } })
   await row(m, 'pass-role-owned', 'Denied', { ...base, action: 'iam:PassRole', resource: ours, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } })
+  // The ownership tags are never removed or restamped: the handler writes them only on create.
+  const anotherStack = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/another-stack/0f9c1f00-0000-4000-8000-000000000003`
+  await row(m, 'untag-ownership-stack-id-owned', 'Denied', { ...base, action: 'iam:UntagRole', resource: ours,
+    context: { ...owned, 'aws:TagKeys': ['logzio-role:stack-id'] } })
+  await row(m, 'untag-ownership-logical-id-with-user-tag-owned', 'Denied', { ...base, action: 'iam:UntagRole', resource: ours,
+    context: { ...owned, 'aws:TagKeys': ['purpose', 'logzio-role:logical-id'] } })
+  await row(m, 'retag-owned-to-another-stack', 'Denied', { ...base, action: 'iam:TagRole', resource: ours,
+    context: { ...owned, 'aws:RequestTag/logzio-role:stack-id': anotherStack, 'aws:TagKeys': ['logzio-role:stack-id'] } })
+  await row(m, 'retag-owned-logical-id', 'Denied', { ...base, action: 'iam:TagRole', resource: ours,
+    context: { ...owned, 'aws:RequestTag/purpose': 'x', 'aws:RequestTag/logzio-role:logical-id': 'OtherRole', 'aws:TagKeys': ['purpose', 'logzio-role:logical-id'] } })
   // Roles that are not ours.
   await row(m, 'put-role-policy-owned-without-boundary', 'Denied', { ...base, action: 'iam:PutRolePolicy', resource: ours, context: owned })
   await row(m, 'put-role-policy-owned-other-boundary', 'Denied', { ...base, action: 'iam:PutRolePolicy', resource: ours, context: { ...owned, 'iam:PermissionsBoundary': otherBoundary } })
@@ -526,13 +540,14 @@ async function rolePolicyMatrix(entry) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-// Every Allow of the execution role is conditioned only on keys IAM supplies for each of its actions: a
-// statement whose condition names a key the action lacks never matches in AWS, so that action would be denied
-// however the rows are written. One row per statement and action.
+// Every conditioned statement of the execution role names only keys IAM supplies for each of its actions: an Allow
+// whose condition names a key the action lacks never matches in AWS, so that action would be denied however the
+// rows are written; a Deny conditioned on such a key never fires, so the belt holds nothing. One row per statement
+// and action.
 async function conditionsIamCanEvaluate(setting, identity) {
   for (const { name, policy } of identity) {
     for (const st of [policy.Statement].flat()) {
-      if (st.Effect !== 'Allow' || !st.Condition) continue
+      if (!st.Condition) continue
       const keys = Object.values(st.Condition).flatMap((byKey) => Object.keys(byKey))
       for (const action of [st.Action].flat()) {
         const missing = await unsuppliedKeys(action, Object.fromEntries(keys.map((k) => [k, ''])))
@@ -553,6 +568,10 @@ async function selfCheck() {
     && (await unsuppliedKeys('iam:UpdateAssumeRolePolicy', boundary)).length === 0
     && (await unsuppliedKeys('iam:UntagRole', { 'iam:ResourceTag/logzio-role:stack-id': STACK_ID, 'aws:TagKeys': ['x'] })).length === 0
     && (await unsuppliedKeys('kms:Decrypt', { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b', 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).length === 0
+    // The tag keys only where the reference lists them: none on PutRolePolicy, aws:RequestTag not on UntagRole.
+    && (await unsuppliedKeys('iam:PutRolePolicy', { 'aws:TagKeys': ['x'], 'aws:RequestTag/x': 'y' })).length === 2
+    && (await unsuppliedKeys('iam:UntagRole', { 'aws:RequestTag/x': 'y' })).length === 1
+    && (await unsuppliedKeys('iam:TagRole', { 'aws:RequestTag/x': 'y', 'aws:TagKeys': ['x'], 'aws:ResourceTag/x': 'y' })).length === 0
   console.log(`${ok ? 'ok  ' : 'FAIL'} self-check: rows may carry only the condition keys IAM supplies for their action`)
   results.push(ok)
 }
