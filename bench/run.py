@@ -114,8 +114,8 @@ class Harness:
         lam.https_base = f"https://127.0.0.1:{tls.server_address[1]}"
         return lam
 
-    def spawn(self, cmd, lam, extra_env=None):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    def spawn(self, cmd, lam, extra_env=None, drop_env=()):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in drop_env}
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
             "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
@@ -289,6 +289,33 @@ def measure_rust_only(h, binary, repeats):
     return out
 
 
+# The TLS roots the handler reads at start, in two environments: SSL_CERT_FILE (the system bundle plus the bench
+# CA) with the SSL_CERT_DIR of this machine's environment (rustls-native-certs then reads every file of it too),
+# and one bundle only, as on provided.al2023 (no SSL_CERT_DIR).
+ROOTS_ENVIRONMENTS = [
+    ("SSL_CERT_FILE + SSL_CERT_DIR", {"SSL_CERT_DIR": os.environ.get("SSL_CERT_DIR", "/etc/ssl/certs")}, ()),
+    ("one bundle (SSL_CERT_FILE only)", {}, ("SSL_CERT_DIR",)),
+]
+
+
+def measure_roots(h, binary, repeats):
+    """Cold init and cold first Create of the Rust handler in each ROOTS_ENVIRONMENTS."""
+    out = {}
+    for name, extra, drop in ROOTS_ENVIRONMENTS:
+        got = out[name] = {"init": [], "cold": []}
+        for i in range(repeats):
+            lam = h.lambda_api()
+            proc, start = h.spawn([binary], lam, extra, drop)
+            got["init"].append(wait_first_poll(lam, proc) - start)
+            create, *_ = events_for(f"Roots{len(out)}x{i}", i)
+            r = h.run(lam, create)
+            assert r["status"] == "SUCCESS", r
+            got["cold"].append(r["at"] - start)
+            finish(proc)
+        print(f"  rust [{name}]: init {stat(got['init'])}, first Create {stat(got['cold'])}", file=sys.stderr)
+    return out
+
+
 def stat(values, scale=1000.0, unit="ms", digits=1):
     v = [x * scale for x in values]
     return f"{statistics.median(v):.{digits}f} {unit} ({min(v):.{digits}f}–{max(v):.{digits}f})"
@@ -340,6 +367,7 @@ def main():
         h.proxy.take()
         rust = measure(h, "rust", [args.binary], args.repeats)
         token = measure_rust_only(h, args.binary, args.repeats)
+        roots = measure_roots(h, args.binary, args.repeats)
         python = measure(h, "python", [args.baseline_python, str(ROOT / "bench/baseline/bootstrap.py")],
                          args.repeats)
         h.moto.stop()
@@ -386,6 +414,10 @@ def main():
     for kind, (iam, lz) in token["calls"].items():
         other = f"; Logz.io: {', '.join(f'{m} {p}' for m, p, _ in lz)}" if lz else ""
         lines.append(f"| calls: {kind} | IAM {calls_text(iam)}{other} |")
+    lines += ["", "Rust, by the TLS roots the environment gives:", "",
+              "| environment | cold init (start → first poll) | cold first Create (start → answer) |", "|---|---|---|"]
+    for name, got in roots.items():
+        lines.append(f"| {name} | {stat(got['init'])} | {stat(got['cold'])} |")
     print("\n".join(lines))
 
 

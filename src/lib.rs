@@ -74,22 +74,32 @@ pub async fn handler() -> Result<cfn::Handler<Resources>, lambda_runtime::Error>
 /// What building the handler gives.
 type Built = Result<cfn::Handler<Resources>, lambda_runtime::Error>;
 
-/// The handler, built on tasks of its own from the process's start, so that the first poll of the Runtime API
-/// does not wait for it: reading the root certificates (a bundle, and every file of `SSL_CERT_DIR` where that is
-/// set) runs on a blocking thread and the SDK's configuration chain on the runtime beside the poll. The first
-/// event waits for what is not finished yet, so the cost moves into the wait for the event instead of before it;
-/// nothing is skipped. A build that failed is tried again by the next event.
+/// The handler, built on a thread of its own from the process's start, so that the first poll of the Runtime
+/// API does not wait for it: reading the root certificates (a bundle, and every file of `SSL_CERT_DIR` where
+/// that is set) and the SDK's configuration chain run beside the poll, not on the runtime's one thread. The
+/// first event waits for what is not finished yet, so the cost moves into the wait for the event instead of
+/// before it; nothing is skipped. The clients are runtime-agnostic until they send (their connections are
+/// spawned on the runtime that sends). A build that failed is tried again by the next event.
 #[derive(Debug)]
 pub struct StartingHandler {
-    task: std::sync::Mutex<Option<tokio::task::JoinHandle<Built>>>,
+    task: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<Built>>>,
     ready: tokio::sync::OnceCell<cfn::Handler<Resources>>,
 }
 
 impl StartingHandler {
-    /// Starts building the handler (inside a Tokio runtime).
+    /// Starts building the handler.
     pub fn start() -> Self {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new().name("handler-init".into()).spawn(move || {
+            let built = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(handler()),
+                Err(e) => Err(e.into()),
+            };
+            let _ = tx.send(built);
+        });
         StartingHandler {
-            task: std::sync::Mutex::new(Some(tokio::spawn(handler()))),
+            // No thread (the process is out of them): the first event builds the handler itself.
+            task: std::sync::Mutex::new(spawned.ok().map(|_| rx)),
             ready: tokio::sync::OnceCell::new(),
         }
     }
@@ -104,7 +114,7 @@ impl StartingHandler {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
                 match started {
-                    Some(task) => task.await?,
+                    Some(built) => built.await?,
                     None => handler().await,
                 }
             })
@@ -113,7 +123,7 @@ impl StartingHandler {
 }
 
 pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_runtime::Error> {
-    let roots = tokio::task::spawn_blocking(tls::Roots::load).await?;
+    let roots = tls::Roots::load();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
