@@ -660,109 +660,91 @@ async fn a_rollback_to_the_boundary_it_was_made_with_succeeds_with_no_write() {
     assert!(log.writes().is_empty(), "{log}");
 }
 
+/// The rollback pattern, against `resource`: an Update of role `name` with `held` (what IAM holds) succeeds with
+/// no write, and one with `change` is refused with no write; the refusal's Reason.
+async fn returns_but_refuses_a_write(
+    resource: &ArchiveRole<FakeIam, FakeLogzio>,
+    name: &str,
+    held: Value,
+    change: Value,
+) -> String {
+    let log = CallLog::default();
+    let back = resource
+        .update(&request(RequestType::Update, held, Some(name)), &log)
+        .await;
+    assert_eq!(back.expect("held as is").physical_resource_id, name);
+    assert!(log.writes().is_empty(), "{log}");
+    let log = CallLog::default();
+    let refused = resource
+        .update(&request(RequestType::Update, change, Some(name)), &log)
+        .await;
+    assert!(log.writes().is_empty(), "{log}");
+    refused.expect_err("a write is refused").reason
+}
+
+/// A role created by `resource` with `properties`: its name.
+async fn created_by(resource: &ArchiveRole<FakeIam, FakeLogzio>, properties: Value) -> String {
+    let log = CallLog::default();
+    let req = request(RequestType::Create, properties, None);
+    resource.create(&req, &log).await.expect("created").physical_resource_id
+}
+
 #[tokio::test]
 async fn limits_narrowed_since_do_not_block_a_return_to_what_iam_holds_but_refuse_any_write() {
     let iam = FakeIam::default();
     let made = ArchiveRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default()));
-    let log = CallLog::default();
-    let name = made
-        .create(&request(RequestType::Create, props(json!({})), None), &log)
-        .await
-        .expect("created")
-        .physical_resource_id;
+    let name = created_by(&made, props(json!({}))).await;
     // The deployment now allows other buckets only.
     let narrowed = ArchiveRole::new(
-        iam.clone(),
+        iam,
         FakeLogzio::default(),
         Ok(limits(&[("LOGZIO_ALLOWED_BUCKETS", "other-*")])),
     );
-    let log = CallLog::default();
-    let rollback = request(RequestType::Update, props(json!({})), Some(&name));
-    assert_eq!(
-        narrowed
-            .update(&rollback, &log)
-            .await
-            .expect("held as is")
-            .physical_resource_id,
-        name
-    );
-    assert!(log.writes().is_empty(), "{log}");
-    let log = CallLog::default();
-    let change = request(RequestType::Update, props(json!({"KeyPrefix": "x/"})), Some(&name));
-    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
+    let reason =
+        returns_but_refuses_a_write(&narrowed, &name, props(json!({})), props(json!({"KeyPrefix": "x/"}))).await;
     assert!(
-        refused
-            .reason
-            .contains("BucketName: \"acme-logs\" is not among the buckets this deployment allows"),
-        "{}",
-        refused.reason
+        reason.contains("BucketName: \"acme-logs\" is not among the buckets this deployment allows"),
+        "{reason}"
     );
-    assert!(log.writes().is_empty(), "{log}");
 }
 
 #[tokio::test]
 async fn logzio_unreachable_does_not_block_a_return_to_the_trust_iam_holds() {
     let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
-    let log = CallLog::default();
-    let name = resource
-        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
-        .await
-        .expect("created")
-        .physical_resource_id;
+    let name = created_by(&resource, token_props(json!({}))).await;
     logzio.refuse("GetAssumeRoleDetails", LogzioErrorKind::Transient, u32::MAX);
-    let log = CallLog::default();
-    let rollback = request(RequestType::Update, token_props(json!({})), Some(&name));
-    resource.update(&rollback, &log).await.expect("held as is");
-    assert!(log.writes().is_empty(), "{log}");
-    assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:first");
-    // A change still needs Logz.io: refused with its reason.
-    let log = CallLog::default();
-    let change = request(
-        RequestType::Update,
+    let reason = returns_but_refuses_a_write(
+        &resource,
+        &name,
+        token_props(json!({})),
         token_props(json!({"KeyPrefix": "x/"})),
-        Some(&name),
-    );
-    let refused = resource.update(&change, &log).await.expect_err("needs Logz.io");
+    )
+    .await;
     assert!(
-        refused
-            .reason
-            .starts_with("LogzioApiTokenSecretArn: the trust could not be read from Logz.io")
+        reason.starts_with("LogzioApiTokenSecretArn: the trust could not be read from Logz.io"),
+        "{reason}"
     );
-    assert!(log.writes().is_empty(), "{log}");
+    assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:first");
 }
 
 #[tokio::test]
 async fn a_logzio_account_no_longer_trusted_does_not_block_a_return_to_what_iam_holds() {
     let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
-    let log = CallLog::default();
-    let name = resource
-        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
-        .await
-        .expect("created")
-        .physical_resource_id;
+    let name = created_by(&resource, token_props(json!({}))).await;
     // The deployment now trusts another Logz.io account only.
     let narrowed = ArchiveRole::new(
-        iam.clone(),
-        logzio.clone(),
+        iam,
+        logzio,
         Ok(limits(&[("LOGZIO_TRUSTED_ACCOUNT_IDS", "111122223333")])),
     );
-    let log = CallLog::default();
-    let rollback = request(RequestType::Update, token_props(json!({})), Some(&name));
-    narrowed.update(&rollback, &log).await.expect("held as is");
-    assert!(log.writes().is_empty(), "{log}");
-    let log = CallLog::default();
-    let change = request(
-        RequestType::Update,
+    let reason = returns_but_refuses_a_write(
+        &narrowed,
+        &name,
+        token_props(json!({})),
         token_props(json!({"KeyPrefix": "x/"})),
-        Some(&name),
-    );
-    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
-    assert!(
-        refused.reason.contains("Logz.io names AWS account 406095609952"),
-        "{}",
-        refused.reason
-    );
-    assert!(log.writes().is_empty(), "{log}");
+    )
+    .await;
+    assert!(reason.contains("Logz.io names AWS account 406095609952"), "{reason}");
 }
 
 #[tokio::test]
