@@ -72,8 +72,13 @@ pub enum ArchiveRoleError {
     Logzio(LogzioError),
     #[error("LogzioApiTokenSecretArn: Logz.io answered {what} that is not valid: {rule}")]
     LogzioAnswer { what: &'static str, rule: String },
-    #[error("LogzioApiTokenSecretArn: Logz.io names AWS account {0} for this Logz.io account: {1}")]
-    UntrustedLogzioAccount(String, String),
+    /// `answered`: the trust Logz.io's answer gives, which a return to what IAM holds may still use.
+    #[error("LogzioApiTokenSecretArn: Logz.io names AWS account {account} for this Logz.io account: {rule}")]
+    UntrustedLogzioAccount {
+        account: String,
+        rule: String,
+        answered: Box<Trust>,
+    },
     #[error(
         "LogzioAccountId: {given} differs from the AWS account Logz.io names for this Logz.io account ({logzio}); remove LogzioAccountId or correct it"
     )]
@@ -98,7 +103,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
 
     /// The account and external ID the role trusts: from the properties, or from Logz.io's API (the token from
     /// Secrets Manager), held to the deployment's trusted accounts either way.
-    async fn trust(&self, parsed: &Parsed<'_>, limits: &Limits, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
+    async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
         let (api, given_account) = match &parsed.spec.trust {
             TrustSource::Given(t) => return Ok(t.clone()),
             TrustSource::FromLogzio { api, account } => (api, account),
@@ -130,9 +135,6 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 logzio: account.to_string(),
             });
         }
-        let account = account
-            .trusted_by(limits)
-            .map_err(|rule| ArchiveRoleError::UntrustedLogzioAccount(details.aws_account_id.clone(), rule))?;
         let external_id: ExternalId = details
             .external_id
             .parse()
@@ -140,7 +142,14 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 what: "an external ID",
                 rule,
             })?;
-        Ok(Trust { account, external_id })
+        match account.clone().trusted_by(parsed.limits) {
+            Ok(account) => Ok(Trust { account, external_id }),
+            Err(rule) => Err(ArchiveRoleError::UntrustedLogzioAccount {
+                account: details.aws_account_id.clone(),
+                rule,
+                answered: Box::new(Trust { account, external_id }),
+            }),
+        }
     }
 
     /// The path a role gets when `Path` is not given (also when the settings are invalid: nothing is made then).
@@ -429,7 +438,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
             None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
         let trust = self
-            .trust(&parsed, parsed.limits, log)
+            .trust(&parsed, log)
             .await
             .map_err(|e| (e, self.create_failure_id(req)))?;
         let d = parsed.desired(name.clone(), &owner, &trust);
@@ -475,14 +484,21 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         // A rotated external ID (with the token secret) is applied by any stack update. When Logz.io cannot be
         // reached, the trust IAM holds for a trusted account stands in, so that a return to what IAM holds needs
         // no Logz.io; anything else to write is refused with Logz.io's reason.
-        let trust = match self.trust(&parsed, parsed.limits, log).await {
+        let trust = match self.trust(&parsed, log).await {
             Ok(t) => t,
             // Logz.io names an account the deployment no longer trusts: like any narrowed allowance, that
             // blocks a write, not a return to what IAM holds.
-            Err(e @ ArchiveRoleError::UntrustedLogzioAccount(..)) if existing.is_some() => {
-                let held = held_limits.as_ref().unwrap_or(parsed.limits);
-                let t = self.trust(&parsed, held, log).await?;
-                refusal = refusal.or(Some(e));
+            Err(ArchiveRoleError::UntrustedLogzioAccount {
+                account,
+                rule,
+                answered,
+            }) if existing.is_some() => {
+                let t = (*answered).clone();
+                refusal = refusal.or(Some(ArchiveRoleError::UntrustedLogzioAccount {
+                    account,
+                    rule,
+                    answered,
+                }));
                 t
             }
             Err(ArchiveRoleError::Logzio(e)) if e.is(LogzioErrorKind::Transient) => {
