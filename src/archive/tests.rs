@@ -90,6 +90,16 @@ impl World {
         (result, log)
     }
 
+    /// CloudFormation's rollback Delete of a Create that failed with `physical` (the protocol's default id,
+    /// no archive's): it succeeds and calls nothing.
+    async fn rollback_delete_calls_nothing(&self, physical: &str) {
+        let (deleted, log) = self
+            .run(request(RequestType::Delete, props(json!({})), None, Some(physical)))
+            .await;
+        deleted.expect("success");
+        assert!(log.calls().is_empty(), "{log}");
+    }
+
     async fn created(&self) -> String {
         let (result, _) = self
             .run(request(RequestType::Create, props(json!({})), None, None))
@@ -152,16 +162,7 @@ async fn another_archive_of_the_account_is_left_untouched_and_named() {
     assert_eq!(w.logzio.archives("token-1"), before);
     assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"]);
     // The rollback Delete of that failed Create, with the protocol's default id, touches nothing.
-    let (deleted, log) = w
-        .run(request(
-            RequestType::Delete,
-            props(json!({})),
-            None,
-            Some("Archive-req"),
-        ))
-        .await;
-    deleted.expect("success");
-    assert!(log.calls().is_empty());
+    w.rollback_delete_calls_nothing("Archive-req").await;
     assert_eq!(w.logzio.archives("token-1"), before);
 }
 
@@ -190,16 +191,7 @@ async fn a_renamed_resource_never_takes_the_live_archive_and_its_rollback_leaves
     assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"]);
     // The rollback: the failed Create's Delete (with the protocol's default id) touches nothing; the old
     // resource keeps its archive.
-    let (deleted, log) = w
-        .run(request(
-            RequestType::Delete,
-            props(json!({})),
-            None,
-            Some("ArchiveRenamed-req"),
-        ))
-        .await;
-    deleted.expect("success");
-    assert!(log.calls().is_empty());
+    w.rollback_delete_calls_nothing("ArchiveRenamed-req").await;
     assert_eq!(w.logzio.archives("token-1").len(), 1);
     assert_eq!(w.logzio.archives("token-1")[0].id.to_string(), id);
 }
