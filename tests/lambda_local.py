@@ -308,6 +308,15 @@ class LocalLambda:
         return self.results[last], answers
 
 
+def report(checks, title):
+    """Prints each (name, ok, detail) check and a summary line; the exit status: 1 if any failed."""
+    failed = [c for c in checks if not c[1]]
+    for name, ok, detail in checks:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"))
+    print(f"{title}: {len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
 def load_event(name):
     return json.loads((ROOT / "events" / name).read_text())
 
@@ -647,12 +656,8 @@ def main():
         fake.stop()
         moto.stop()
 
-    failed = [c for c in checks if not c[1]]
     if args.check:
-        for name, ok, detail in checks:
-            print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"))
-        print(f"e2e: {len(checks) - len(failed)} passed, {len(failed)} failed")
-        sys.exit(1 if failed else 0)
+        sys.exit(report(checks, "e2e"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lambda_local import (INIT_MAX_S, RETRY_SPACING_S, ROOT, TEMPLATE, LocalLambda, load_event,  # noqa: E402
+from lambda_local import (INIT_MAX_S, RETRY_SPACING_S, ROOT, TEMPLATE, LocalLambda, load_event, report,  # noqa: E402
                           template_settings)
 
 # "Throttled for a few minutes": 5 minutes, the longest interval Lambda's throttling backoff reaches
@@ -184,11 +184,7 @@ def main():
           [x for x in shipped if not floor <= x[1] <= SERVICE_TIMEOUT_MAX_S])
 
     lam.server.shutdown()
-    failed = [c for c in checks if not c[1]]
-    for name, ok, detail in checks:
-        print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": {detail}"))
-    print(f"redelivery: {len(checks) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(report(checks, "redelivery"))
 
 
 if __name__ == "__main__":
