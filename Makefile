@@ -164,8 +164,14 @@ $(BENCH_VENV)/.stamp: $(VENV)/.emulator requirements.txt
 	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -c requirements.txt boto3 crhelper
 	touch $@
 
-bench: tools $(BENCH_VENV)/.stamp $(RELEASE_BIN)
-	set -o pipefail; $(OFFLINE_ENV) $(PY) bench/run.py --binary $(RELEASE_BIN) \
+# The floor of cold init (bench/bare_poll.rs: a process that only sends its first poll), std only.
+BARE_POLL := target/bench/bare_poll
+$(BARE_POLL): bench/bare_poll.rs
+	mkdir -p $(dir $@)
+	rustc -O --edition 2021 $< -o $@
+
+bench: tools $(BENCH_VENV)/.stamp $(RELEASE_BIN) $(BARE_POLL)
+	set -o pipefail; $(OFFLINE_ENV) $(PY) bench/run.py --binary $(RELEASE_BIN) --bare $(BARE_POLL) \
 		--baseline-python $(BENCH_VENV)/bin/python | tee target/bench-latest.md
 
 # cargo-fuzz (libFuzzer) on the two things a stranger controls: the event's bytes and ResourceProperties.

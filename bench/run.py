@@ -114,10 +114,10 @@ class Harness:
         lam.https_base = f"https://127.0.0.1:{tls.server_address[1]}"
         return lam
 
-    def spawn(self, cmd, lam, extra_env=None, drop_env=()):
+    def env(self, extra_env=None, drop_env=()):
+        """The environment a handler gets, as on Lambda, except AWS_LAMBDA_RUNTIME_API."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in drop_env}
         env.update({
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
             "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_ENDPOINT_URL_IAM": f"https://127.0.0.1:{self.proxy.port}",
@@ -130,6 +130,10 @@ class Harness:
             "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "info"),
         })
         env.update(extra_env or {})
+        return env
+
+    def spawn(self, cmd, lam, extra_env=None, drop_env=()):
+        env = dict(self.env(extra_env, drop_env), AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{lam.port}")
         start = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return proc, start
@@ -316,6 +320,23 @@ def measure_roots(h, binary, repeats):
     return out
 
 
+def measure_init_probe(h, binary, bare, repeats):
+    """Cold init timed by bench/init_probe.py, a process that does nothing else (see its docstring): the bare
+    poll (the floor: a process that only sends its first GET), and the handler in each ROOTS_ENVIRONMENTS. One of
+    each in turn, `repeats` times."""
+    runs = [{"name": f"logzio-role, {name}", "cmd": [binary], "env": h.env(extra, drop)}
+            for name, extra, drop in ROOTS_ENVIRONMENTS]
+    if bare and Path(bare).exists():
+        runs.insert(0, {"name": "bare poll (the floor)", "cmd": [bare], "env": h.env()})
+    spec = json.dumps({"repeats": repeats, "runs": runs})
+    got = subprocess.run([sys.executable, str(ROOT / "bench/init_probe.py")], input=spec, capture_output=True,
+                         text=True, check=True, timeout=600)
+    out = json.loads(got.stdout)
+    for name, values in out.items():
+        print(f"  probe [{name}]: init {stat(values)}", file=sys.stderr)
+    return out
+
+
 def stat(values, scale=1000.0, unit="ms", digits=1):
     v = [x * scale for x in values]
     return f"{statistics.median(v):.{digits}f} {unit} ({min(v):.{digits}f}–{max(v):.{digits}f})"
@@ -354,6 +375,9 @@ def main():
     ap.add_argument("--binary", default=str(ROOT / "target/release/logzio-role"))
     ap.add_argument("--zip", default=str(ROOT / "target/lambda/logzio-role/bootstrap.zip"))
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--bare", default=str(ROOT / "target/bench/bare_poll"),
+                    help="bench/bare_poll.rs built: the floor of cold init (its row is left out when absent)")
+    ap.add_argument("--probe-repeats", type=int, default=30)
     ap.add_argument("--baseline-python", default=sys.executable,
                     help="the Python for the baseline: one with only boto3 and crhelper, as in Lambda")
     args = ap.parse_args()
@@ -368,6 +392,7 @@ def main():
         rust = measure(h, "rust", [args.binary], args.repeats)
         token = measure_rust_only(h, args.binary, args.repeats)
         roots = measure_roots(h, args.binary, args.repeats)
+        probe = measure_init_probe(h, args.binary, args.bare, args.probe_repeats)
         python = measure(h, "python", [args.baseline_python, str(ROOT / "bench/baseline/bootstrap.py")],
                          args.repeats)
         h.moto.stop()
@@ -380,7 +405,7 @@ def main():
         "",
         "| measure | Rust (logzio-role) | Python (crhelper + boto3) | Rust / Python |",
         "|---|---|---|---|",
-        f"| cold init (start → first poll) | {stat(rust['init'])} | {stat(python['init'])} | "
+        f"| cold init (start → first poll, timed by the harness) | {stat(rust['init'])} | {stat(python['init'])} | "
         f"{ratio(med(rust['init']), med(python['init']))} |",
         f"| cold first Create (start → answer) | {stat(rust['cold'])} | {stat(python['cold'])} | "
         f"{ratio(med(rust['cold']), med(python['cold']))} |",
@@ -414,10 +439,16 @@ def main():
     for kind, (iam, lz) in token["calls"].items():
         other = f"; Logz.io: {', '.join(f'{m} {p}' for m, p, _ in lz)}" if lz else ""
         lines.append(f"| calls: {kind} | IAM {calls_text(iam)}{other} |")
-    lines += ["", "Rust, by the TLS roots the environment gives:", "",
+    lines += ["", "Rust, by the TLS roots the environment gives (timed by the harness):", "",
               "| environment | cold init (start → first poll) | cold first Create (start → answer) |", "|---|---|---|"]
     for name, got in roots.items():
         lines.append(f"| {name} | {stat(got['init'])} | {stat(got['cold'])} |")
+    lines += ["", f"Cold init timed by bench/init_probe.py, a process of its own ({args.probe_repeats} colds each, "
+              "interleaved):", "", "| process | cold init (start → first poll) | above the floor |", "|---|---|---|"]
+    floor = probe.get("bare poll (the floor)")
+    for name, values in probe.items():
+        above = f"{(med(values) - med(floor)) * 1000:.1f} ms" if floor else "—"
+        lines.append(f"| {name} | {stat(values)} | {above} |")
     print("\n".join(lines))
 
 
