@@ -24,8 +24,11 @@ pub fn trust_policy(partition: &str, logzio_account: &AccountId, external_id: &E
     })
 }
 
-/// The permissions policy: list the account's buckets, list and locate this bucket, read/write/delete objects
-/// under the prefix, and with an SSE-KMS key, encrypt and decrypt with that key only.
+/// The permissions policy: exactly what Logz.io's current documentation asks for archive and restore
+/// (docs/contract.md, "What the role grants"): list and locate this bucket (`s3:ListBucket`, restore;
+/// `s3:GetBucketLocation`, both), write objects under the prefix (`s3:PutObject`, archive) and read them
+/// (`s3:GetObject`, restore); with an SSE-KMS key, encrypt and decrypt with that key only. Nothing deletes an
+/// object, and nothing lists the account's other buckets.
 ///
 /// The bucket and object statements hold only for a bucket owned by `account_id` (the stack's account): S3
 /// bucket names are global, so a bucket of that name in another account (deleted here and re-created there, or
@@ -42,7 +45,6 @@ pub fn permissions_policy(
     let objects_arn = format!("{bucket_arn}/{prefix}*");
     let in_account = json!({"StringEquals": {"aws:ResourceAccount": account_id}});
     let mut statements = vec![
-        json!({"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}),
         json!({
             "Sid": "Bucket",
             "Effect": "Allow",
@@ -53,7 +55,7 @@ pub fn permissions_policy(
         json!({
             "Sid": "Objects",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Action": ["s3:GetObject", "s3:PutObject"],
             "Resource": objects_arn,
             "Condition": in_account
         }),
@@ -214,11 +216,10 @@ mod tests {
         let doc = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, None);
         let golden: Value = serde_json::from_str(
             r#"{"Version":"2012-10-17","Statement":[
-                {"Sid":"ListBuckets","Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"},
                 {"Sid":"Bucket","Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],
                  "Resource":"arn:aws:s3:::my-archive",
                  "Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}}},
-                {"Sid":"Objects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],
+                {"Sid":"Objects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],
                  "Resource":"arn:aws:s3:::my-archive/*",
                  "Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}}}]}"#,
         )
@@ -231,30 +232,29 @@ mod tests {
         let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let s = spec(json!({"KeyPrefix": "logzio/", "KmsKeyArn": key}));
         let doc = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
-        assert_eq!(doc["Statement"][2]["Resource"], "arn:aws:s3:::my-archive/logzio/*");
+        assert_eq!(doc["Statement"][1]["Resource"], "arn:aws:s3:::my-archive/logzio/*");
         assert_eq!(
-            doc["Statement"][3],
+            doc["Statement"][2],
             json!({"Sid":"Kms","Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":key,
                    "Condition":{"StringLike":{
                        "kms:ViaService":"s3.*.amazonaws.com",
                        "kms:EncryptionContext:aws:s3:arn":["arn:aws:s3:::my-archive","arn:aws:s3:::my-archive/logzio/*"]}}})
         );
-        assert_eq!(doc["Statement"].as_array().map(Vec::len), Some(4));
+        assert_eq!(doc["Statement"].as_array().map(Vec::len), Some(3));
     }
 
     #[test]
     fn s3_statements_hold_only_for_a_bucket_in_the_given_account() {
         let s = spec(json!({"KmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/k"}));
         let doc = permissions_policy("aws", "210987654321", &s.bucket, &s.key_prefix, s.kms_key_arn.as_ref());
-        for i in [1, 2] {
+        for i in [0, 1] {
             assert_eq!(
                 doc["Statement"][i]["Condition"],
                 json!({"StringEquals": {"aws:ResourceAccount": "210987654321"}})
             );
         }
-        // Listing the account's buckets and the key (bound to S3 instead) carry no account condition.
-        assert!(doc["Statement"][0].get("Condition").is_none());
-        assert!(doc["Statement"][3]["Condition"].get("StringEquals").is_none());
+        // The key (bound to S3 and this bucket instead) carries no account condition.
+        assert!(doc["Statement"][2]["Condition"].get("StringEquals").is_none());
     }
 
     #[test]
@@ -262,7 +262,7 @@ mod tests {
         let s = spec(json!({}));
         let key = Arn::kms_key("arn:aws-cn:kms:cn-north-1:123456789012:key/k", "aws-cn").expect("key");
         let doc = permissions_policy("aws-cn", "123456789012", &s.bucket, &s.key_prefix, Some(&key));
-        let condition = &doc["Statement"][3]["Condition"]["StringLike"];
+        let condition = &doc["Statement"][2]["Condition"]["StringLike"];
         assert_eq!(condition["kms:ViaService"], "s3.*.amazonaws.com.cn");
         assert_eq!(
             condition["kms:EncryptionContext:aws:s3:arn"],

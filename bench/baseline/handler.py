@@ -61,10 +61,9 @@ def desired(event, p):
     part = partition(event)
     bucket, prefix = p["BucketName"], p.get("KeyPrefix", "")
     statements = [
-        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
         {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
          "Resource": f"arn:{part}:s3:::{bucket}"},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
          "Resource": f"arn:{part}:s3:::{bucket}/{prefix}*"},
     ]
     if p.get("KmsKeyArn"):

@@ -28,8 +28,7 @@ fuzz_target!(|data: &[u8]| {
                 for st in policy["Statement"].as_array().expect("statements") {
                     let resource = st["Resource"].as_str().expect("one resource");
                     assert!(
-                        resource == "*"
-                            || resource == bucket_arn
+                        resource == bucket_arn
                             || resource == format!("{bucket_arn}/{}*", spec.key_prefix)
                             || Some(resource) == spec.kms_key_arn.as_ref().map(|k| k.as_str()),
                         "{resource}"

@@ -116,11 +116,10 @@ async fn create_makes_the_role_logzio_needs_and_answers_its_attributes() {
     assert_eq!(
         policy,
         json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
             {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
              "Resource": "arn:aws:s3:::acme-logzio-archive",
              "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}},
-            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
              "Resource": "arn:aws:s3:::acme-logzio-archive/*",
              "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}}]}),
         "the bucket bound to the stack's account (moto accepts the document IAM would)"
@@ -166,10 +165,10 @@ async fn create_with_every_property_set_under_a_deployment_with_a_boundary() {
     );
     let policy = w.inline_policy("LogzioArchive", "Archive").await.expect("policy");
     assert_eq!(
-        policy["Statement"][2]["Resource"],
+        policy["Statement"][1]["Resource"],
         "arn:aws:s3:::acme-logzio-archive/logs/*"
     );
-    assert_eq!(policy["Statement"][3]["Resource"], kms);
+    assert_eq!(policy["Statement"][2]["Resource"], kms);
 }
 
 #[tokio::test]
@@ -221,8 +220,8 @@ async fn update_in_place_rewrites_what_changed_and_keeps_the_role() {
     assert_eq!(role.description(), Some("d"));
     assert!(tags(&role).contains(&("team".into(), "obs".into())));
     let policy = w.inline_policy(&name, "LogzioArchiveAccess").await.expect("policy");
-    assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::acme-other");
-    assert_eq!(policy["Statement"][2]["Resource"], "arn:aws:s3:::acme-other/p/*");
+    assert_eq!(policy["Statement"][0]["Resource"], "arn:aws:s3:::acme-other");
+    assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::acme-other/p/*");
 }
 
 #[tokio::test]

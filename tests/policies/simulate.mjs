@@ -455,16 +455,18 @@ async function boundaryMatrix(setting, s) {
   const obj = `arn:aws:s3:::${bucket}/logzio/2026/01/01/logs.json.gz`
   const via = { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}` }
 
-  await row(m, 'list-all-my-buckets', 'Allowed', { ...base, action: 's3:ListAllMyBuckets', resource: '*' })
+  // Logz.io's current documentation asks for no other action (docs/contract.md, "What the role grants").
+  await row(m, 'list-all-my-buckets', 'Denied', { ...base, action: 's3:ListAllMyBuckets', resource: '*' })
+  await row(m, 'deleteobject-allowed-bucket', 'Denied', { ...base, action: 's3:DeleteObject', resource: obj })
   await row(m, 'list-allowed-bucket', 'Allowed', { ...base, action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` })
   await row(m, 'get-bucket-location-allowed-bucket', 'Allowed', { ...base, action: 's3:GetBucketLocation', resource: `arn:aws:s3:::${bucket}` })
-  for (const a of ['GetObject', 'PutObject', 'DeleteObject']) {
+  for (const a of ['GetObject', 'PutObject']) {
     await row(m, `${a.toLowerCase()}-allowed-bucket`, 'Allowed', { ...base, action: `s3:${a}`, resource: obj })
     await row(m, `${a.toLowerCase()}-other-accounts-bucket`, 'Denied', { ...base, action: `s3:${a}`, resource: obj, account: OTHER_ACCOUNT })
   }
   await row(m, 'list-other-accounts-bucket', 'Denied', { ...base, action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, account: OTHER_ACCOUNT })
   if (restricted) {
-    for (const a of ['GetObject', 'PutObject', 'DeleteObject']) {
+    for (const a of ['GetObject', 'PutObject']) {
       await row(m, `${a.toLowerCase()}-bucket-not-allowed`, 'Denied', { ...base, action: `s3:${a}`, resource: 'arn:aws:s3:::payroll-exports/2026/report.csv' })
     }
     await row(m, 'list-bucket-not-allowed', 'Denied', { ...base, action: 's3:ListBucket', resource: 'arn:aws:s3:::payroll-exports' })
@@ -496,10 +498,12 @@ async function rolePolicyMatrix(entry) {
   const b = entry.bucket
   const p = entry.prefix ?? ''
   const inside = `arn:aws:s3:::${b}/${p}2026/01/01/logs.json.gz`
-  await row(m, 'list-all-my-buckets', 'Allowed', { ...base, action: 's3:ListAllMyBuckets', resource: '*', account })
+  // Exactly Logz.io's documented actions: no listing of the account's buckets, no deletion of an object.
+  await row(m, 'list-all-my-buckets', 'Denied', { ...base, action: 's3:ListAllMyBuckets', resource: '*', account })
+  await row(m, 'deleteobject-in-prefix', 'Denied', { ...base, action: 's3:DeleteObject', resource: inside, account })
   await row(m, 'list-bucket', 'Allowed', { ...base, action: 's3:ListBucket', resource: `arn:aws:s3:::${b}`, account })
   await row(m, 'get-bucket-location', 'Allowed', { ...base, action: 's3:GetBucketLocation', resource: `arn:aws:s3:::${b}`, account })
-  for (const a of ['GetObject', 'PutObject', 'DeleteObject']) {
+  for (const a of ['GetObject', 'PutObject']) {
     await row(m, `${a.toLowerCase()}-in-prefix`, 'Allowed', { ...base, action: `s3:${a}`, resource: inside, account })
     if (p) await row(m, `${a.toLowerCase()}-outside-prefix`, 'Denied', { ...base, action: `s3:${a}`, resource: `arn:aws:s3:::${b}/other/secrets.csv`, account })
     await row(m, `${a.toLowerCase()}-other-bucket`, 'Denied', { ...base, action: `s3:${a}`, resource: `arn:aws:s3:::${b}-other/${p}x.gz`, account })
