@@ -25,7 +25,8 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iam_proxy import IamProxy  # noqa: E402
-from lambda_local import EXTERNAL_ID, LocalLambda, load_event, start_binary, token_props, token_secret  # noqa: E402
+from lambda_local import (EXTERNAL_ID, LocalLambda, load_event, load_template, start_binary,  # noqa: E402
+                          token_props, token_secret)
 from logzio_fake import FakeLogzio  # noqa: E402
 
 # The one definition of a write call, shared with the Rust code (src/iam/calls.rs WRITE_ACTIONS).
@@ -35,6 +36,8 @@ WRITES = {line.strip() for line in (Path(__file__).resolve().parent / "iam_write
 PROPAGATION_S = 1.0
 CONSISTENCY_S = 0.3
 SETTINGS = "/v2/archive/settings"
+# The metric template.yaml's AttentionAlarm watches: every answer's EMF record must carry it (src/cfn/metrics.rs).
+ALARM = load_template()["Resources"]["AttentionAlarm"]["Properties"]
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                             "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}]})
 
@@ -104,6 +107,37 @@ class Tier:
         e["ResourceProperties"] = copy.deepcopy(create_event["ResourceProperties"])
         return e
 
+    def records(self, request_id, start=0, want=1, wait_s=5.0):
+        """The EMF records (one JSON line each, with `_aws`) the binary printed for `request_id`, from log line
+        `start` on; waits up to `wait_s` for `want` of them (the log is read by a thread, a little behind the
+        answer), and returns what is there then."""
+        until = time.monotonic() + wait_s
+        while True:
+            found = []
+            for line in self.log[start:]:
+                if line.startswith("{") and '"_aws"' in line:
+                    r = json.loads(line)
+                    if r.get("RequestId") == request_id:
+                        found.append(r)
+            if len(found) >= want or time.monotonic() > until:
+                return found
+            time.sleep(0.01)
+
+    def metric(self, records, name=None):
+        """The sum over `records` of metric `name` (default: the one the alarm watches), each record checked to
+        declare it as the alarm reads it: its namespace, with the function's name as the dimension."""
+        name = name or ALARM["MetricName"]
+        total = 0
+        for r in records:
+            directive = r["_aws"]["CloudWatchMetrics"][0]
+            declared = {m["Name"] for m in directive["Metrics"]}
+            dims = [d["Name"] for d in ALARM["Dimensions"]]
+            self.check(f"the record declares {name} as the alarm reads it",
+                       directive["Namespace"] == ALARM["Namespace"] and name in declared
+                       and directive["Dimensions"] == [dims] and all(r.get(d) == "logzio-role" for d in dims), r)
+            total += r.get(name, 0)
+        return total
+
     def run(self, event, timeout_s=30, **kw):
         """One event through the binary, delivered again by the local Lambda while the handler reports an error:
         (last runtime result kind, its body, answers, last answer, IAM calls of every delivery). Every event,
@@ -111,8 +145,17 @@ class Tier:
         made again by a redelivery."""
         self.proxy.take_calls()
         self.logzio.calls()
+        start = len(self.log)
         (kind, result), answers = self.lam.invoke(event, timeout_s=timeout_s, **kw)
         body = json.loads(answers[-1]["body"]) if answers else {}
+        # The alarm: a FAILED answer counts; a SUCCESS delivered on its first PUT does not.
+        self.last_records = self.records(self.lam.last["request_id"], start)
+        if body.get("Status") == "FAILED":
+            self.check("a FAILED answer counts for the alarm", self.metric(self.last_records) >= 1
+                       and self.metric(self.last_records, "FailedAnswers") >= 1, self.last_records)
+        elif body.get("Status") == "SUCCESS" and [a["status"] for a in answers] == [200]:
+            self.check("a delivered SUCCESS does not count for the alarm", self.last_records
+                       and self.metric(self.last_records) == 0, self.last_records)
         calls = self.proxy.take_calls()
         self.lz_codes = self.logzio.calls(codes=True)  # (method, path, status, errorCode)
         self.lz = [c[:3] for c in self.lz_codes]
@@ -443,6 +486,8 @@ def response_url_5xx_then_success(t):
     kind, _, answers, body, _ = t.run(t.delete(t.create("Put5xx"), "no-such-role"),
                                       put_faults=[("status", 500), ("status", 502)])
     t.check("delivered on the third PUT", [a["status"] for a in answers] == [500, 502, 200], answers)
+    t.check("delivered in the end: nothing for the alarm", t.last_records and t.metric(t.last_records) == 0,
+            t.last_records)
     t.check("the same body every time", len({a["body"] for a in answers}) == 1)
     t.check("the runtime is told it succeeded", kind == "response" and body.get("Status") == "SUCCESS")
     t.in_time(answers)
@@ -456,6 +501,8 @@ def response_url_403_expired(t):
             and t.deliveries() == 1, (kind, result))
     t.check("the error is logged", any("refused for good" in line and "403" in line for line in t.log[-20:]),
             t.log[-5:])
+    t.check("a refused answer counts for the alarm", t.metric(t.last_records) == 1
+            and t.metric(t.last_records, "RefusedAnswers") == 1, t.last_records)
     t.in_time(answers)
 
 
@@ -471,6 +518,9 @@ def response_url_connection_refused(t):
             and "could not be reached" in result and "attempts" in result, result)
     t.check("Lambda delivered it again twice; the work ran once (one GetRole)", t.deliveries() == 3
             and [c[0] for c in calls] == ["GetRole"], (t.lam.last, calls))
+    records = t.records(t.lam.last["request_id"], want=3)
+    t.check("each undelivered attempt counts for the alarm", t.metric(records) == 3
+            and t.metric(records, "UndeliveredAnswers") == 3, records)
     t.in_time([])
 
 

@@ -12,6 +12,7 @@
 
 use super::answer::{Answer, Status, answer};
 use super::event::{Reading, Request, RequestType, read_event, read_raw_event};
+use super::metrics::{self, About, Outcome};
 use super::resource::{CustomResource, Failure, Success};
 use super::sender::{ResponseSender, SendError, redact};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -134,6 +135,21 @@ pub struct Handler<R> {
 }
 
 /// The key of a request across deliveries: CloudFormation's RequestId is unique per request.
+/// Prints the event's EMF record (see [`metrics`]): `failed` when its answer was FAILED, and what became of the
+/// delivery.
+fn emit_metrics(about: About<'_>, delivery: &Delivery, failed: bool) {
+    let outcome = Outcome {
+        failed,
+        undelivered: matches!(delivery, Delivery::NotDelivered(_)),
+        refused: matches!(delivery, Delivery::Refused(_) | Delivery::NoResponseUrl),
+    };
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    metrics::emit(&metrics::record(&function, about, outcome, now_ms));
+}
+
 fn request_key(request_id: &str, logical_id: &str) -> Option<String> {
     (!request_id.is_empty()).then(|| format!("{request_id}/{logical_id}"))
 }
@@ -193,6 +209,7 @@ impl<R: CustomResource> Handler<R> {
                     problem = "malformed event: no ResponseURL, so nothing can be answered",
                     "event not answered"
                 );
+                emit_metrics(About::default(), &Delivery::NoResponseUrl, false);
                 return Served {
                     answer: None,
                     delivery: Delivery::NoResponseUrl,
@@ -214,6 +231,14 @@ impl<R: CustomResource> Handler<R> {
                     delivery = ?delivery,
                     "malformed event answered"
                 );
+                let about = About {
+                    stack_id: &answer.stack_id,
+                    logical_id: &answer.logical_resource_id,
+                    request_id: &answer.request_id,
+                    status: "FAILED",
+                    ..About::default()
+                };
+                emit_metrics(about, &delivery, true);
                 return Served {
                     answer: Some(answer),
                     delivery,
@@ -241,21 +266,39 @@ impl<R: CustomResource> Handler<R> {
         let reason = answer.reason.as_deref().unwrap_or_default();
         let request_type = request.request_type.as_str();
         let (logical_id, physical_id) = (&request.logical_resource_id, &answer.physical_resource_id);
+        let (stack_id, resource_type) = (&request.stack_id, &request.resource_type);
+        let failed = answer.status == Status::Failed;
         match &delivery {
+            // A FAILED answer is a warning: something for a person to read, though it was delivered.
+            Delivery::Delivered { attempts } if failed => tracing::warn!(
+                request_type, resource_type = %resource_type, stack_id = %stack_id, logical_id = %logical_id,
+                physical_id = %physical_id, outcome, reason, calls = %record, put_attempts = attempts, "answered"
+            ),
             Delivery::Delivered { attempts } => tracing::info!(
-                request_type, logical_id = %logical_id, physical_id = %physical_id, outcome, reason,
-                calls = %record, put_attempts = attempts, "answered"
+                request_type, resource_type = %resource_type, stack_id = %stack_id, logical_id = %logical_id,
+                physical_id = %physical_id, outcome, reason, calls = %record, put_attempts = attempts, "answered"
             ),
             Delivery::Refused(e) => tracing::error!(
-                request_type, logical_id = %logical_id, physical_id = %physical_id, outcome, reason,
-                calls = %record, error = %e, "answer refused for good; the event is not run again"
+                request_type, resource_type = %resource_type, stack_id = %stack_id, logical_id = %logical_id,
+                physical_id = %physical_id, outcome, reason, calls = %record, error = %e,
+                "answer refused for good; the event is not run again"
             ),
             Delivery::NotDelivered(e) => tracing::error!(
-                request_type, logical_id = %logical_id, physical_id = %physical_id, outcome, reason,
-                calls = %record, error = %e, "answer not delivered; Lambda may deliver the event again"
+                request_type, resource_type = %resource_type, stack_id = %stack_id, logical_id = %logical_id,
+                physical_id = %physical_id, outcome, reason, calls = %record, error = %e,
+                "answer not delivered; Lambda may deliver the event again"
             ),
             Delivery::NoResponseUrl | Delivery::AlreadyAnswered => {}
         }
+        let about = About {
+            stack_id,
+            resource_type,
+            logical_id,
+            request_type,
+            request_id: &request.request_id,
+            status: outcome,
+        };
+        emit_metrics(about, &delivery, failed);
         Served {
             answer: Some(answer),
             delivery,
@@ -286,6 +329,7 @@ impl<R: CustomResource> Handler<R> {
                 record: Arc::clone(record),
             });
         };
+        let sent: Value = serde_json::from_slice(&body).unwrap_or_default();
         let delivery = self.deliver(Some(key.to_owned()), url, body, deadline).await;
         match &delivery {
             Delivery::Delivered { attempts } => tracing::info!(
@@ -295,6 +339,17 @@ impl<R: CustomResource> Handler<R> {
             ),
             other => tracing::error!(request = key, delivery = ?other, "the answer is still not delivered"),
         }
+        // The answer's status was counted when it was made; only what became of this delivery counts here. The
+        // record names the event from the answer's body (ids and status; the body has no resource type).
+        let field = |k: &str| sent.get(k).and_then(Value::as_str).unwrap_or_default();
+        let about = About {
+            stack_id: field("StackId"),
+            logical_id: field("LogicalResourceId"),
+            request_id: field("RequestId"),
+            status: field("Status"),
+            ..About::default()
+        };
+        emit_metrics(about, &delivery, false);
         Some(Served {
             answer: None,
             delivery,

@@ -6,11 +6,13 @@
 //! - [`resource`]: the [`CustomResource`] trait a resource implements; it never sees the ResponseURL.
 //! - [`handler`]: one event through the work (deadline, panics), the answer's PUT, and what the Lambda runtime
 //!   is told (an error only when a redelivery can help).
+//! - [`metrics`]: the EMF record of each answer (FAILED, undelivered, refused), which the alarm watches; pure.
 //! - [`sender`]: the PUT to the pre-signed ResponseURL, retried until the deadline, never logged in full.
 
 pub mod answer;
 pub mod event;
 pub mod handler;
+pub mod metrics;
 pub mod resource;
 pub mod sender;
 
