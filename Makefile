@@ -68,14 +68,23 @@ fmt:
 clippy:
 	cargo clippy --locked --all-targets -- -D warnings
 
-# The templates as a security reviewer checks them; every checkov skip carries its reason in the template.
+# The templates as a security reviewer checks them; every checkov skip carries its reason in the template. The
+# release's packaged template (plain CloudFormation, for StackSets) is made from template.yaml without a build
+# and checked the same way; tests/templates.py then renders every name for a 128-character stack name, holds the
+# lifecycle rules against Logz.io's logzio-verified object, and checks the release template has no transform.
+TEMPLATES := template.yaml examples/archive.yaml examples/archive-external-id.yaml \
+	examples/stackset/artifacts.yaml examples/stackset/organization.yaml
+RELEASE_TEMPLATE := target/templates/logzio-role-release.yaml
 templates: tools
-	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t template.yaml
-	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t examples/archive.yaml
-	$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH sam validate --lint -t examples/archive-external-id.yaml
-	$(OFFLINE_ENV) $(VENV)/bin/cfn-lint template.yaml examples/archive.yaml examples/archive-external-id.yaml
+	mkdir -p $(dir $(RELEASE_TEMPLATE))
+	$(PY) tests/release/release.py --version "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" \
+		--template-only $(RELEASE_TEMPLATE)
+	printf '%s\n' $(TEMPLATES) $(RELEASE_TEMPLATE) | \
+		$(OFFLINE_ENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH xargs -P 2 -I{} sam validate --lint -t {}
+	$(OFFLINE_ENV) $(VENV)/bin/cfn-lint $(TEMPLATES) $(RELEASE_TEMPLATE)
 	$(OFFLINE_ENV) $(VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
-		-f template.yaml -f examples/archive.yaml -f examples/archive-external-id.yaml
+		$(addprefix -f ,$(TEMPLATES) $(RELEASE_TEMPLATE))
+	$(OFFLINE_ENV) $(PY) tests/templates.py $(TEMPLATES) --release $(RELEASE_TEMPLATE)
 
 # Licences, banned crates and sources (tests/deny.toml; no advisory database is fetched); cargo-deny is installed,
 # pinned, on first use (from crates.io: a few minutes on a fresh machine).

@@ -8,7 +8,8 @@
 2. Each `bootstrap` is zipped the same way: one entry, fixed timestamp (1980-01-01), fixed mode (0755), fixed
    compression level. The two zips must be bit-identical, or the release fails, printing both SHA-256s.
 3. dist/ gets: the zip and its SHA-256, the packaged template (the function's code from the ArtifactBucket and
-   ArtifactKey parameters, so `aws cloudformation deploy` needs no Rust and no SAM build; the SAR metadata's
+   ArtifactKey parameters, plain CloudFormation without the SAM transform, so `aws cloudformation deploy` and
+   service-managed StackSets need no Rust, no SAM build and no transform; the SAR metadata's
    SourceCodeUrl from the git remote when it is a public URL), the SBOM (cargo-cyclonedx, CycloneDX JSON) and the
    dependency licences (cargo-about), both for the aarch64 target.
 4. Checks: the zip holds exactly one file, `bootstrap`, an executable aarch64 ELF; the packaged template passes
@@ -106,28 +107,49 @@ def source_url():
 
 
 def packaged_template(version, zip_name):
-    """template.yaml with the function's code in an S3 bucket of the deployer's choosing, for
-    `aws cloudformation deploy` (no SAM build): CodeUri from two parameters, no build metadata."""
+    """template.yaml as plain CloudFormation, for `aws cloudformation deploy` and for service-managed StackSets
+    (which deploy no template with a transform): no SAM transform, the function an AWS::Lambda::Function whose
+    code is in an S3 bucket of the deployer's choosing (two parameters, or one bucket per region for StackSets),
+    no build metadata. Every other resource is plain CloudFormation already, and the SAM function's properties
+    that template.yaml uses are AWS::Lambda::Function's too (checked below: the text must change exactly so)."""
     text = (ROOT / "template.yaml").read_text()
-    before = text
-    text = text.replace(
-        "      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: logzio-role\n", "")
-    text = text.replace(
-        "      CodeUri: .\n",
-        "      CodeUri:\n        Bucket: !Ref ArtifactBucket\n        Key: !Ref ArtifactKey\n")
-    text = text.replace("\nParameters:\n", f"""
+    replacements = [
+        ("Transform: AWS::Serverless-2016-10-31\n", ""),
+        ("    Type: AWS::Serverless::Function\n", "    Type: AWS::Lambda::Function\n"),
+        ("      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: logzio-role\n", ""),
+        ("      CodeUri: .\n",
+         "      Code:\n"
+         "        S3Bucket: !If [CodeInRegionalBucket, !Sub \"${ArtifactBucket}-${AWS::Region}\", !Ref ArtifactBucket]\n"
+         "        S3Key: !Ref ArtifactKey\n"),
+        ("\nConditions:\n", "\nConditions:\n  CodeInRegionalBucket: !Equals [!Ref ArtifactBucketPerRegion, \"true\"]\n"),
+        ("\nParameters:\n", f"""
 Parameters:
   ArtifactBucket:
     Type: String
+    MinLength: 3
     Description: >-
       S3 bucket, in the region of this stack, holding the function's code: upload {zip_name} there (its SHA-256
-      is in {zip_name}.sha256).
+      is in {zip_name}.sha256). With ArtifactBucketPerRegion "true", the name without its region suffix.
+  ArtifactBucketPerRegion:
+    Type: String
+    Default: "false"
+    AllowedValues: ["true", "false"]
+    Description: >-
+      "true": the code is read from the bucket <ArtifactBucket>-<this stack's region> (Lambda reads code only
+      from a bucket in the function's region; a stack set deploys one template to many regions).
   ArtifactKey:
     Type: String
     Default: logzio-role/{version}/{zip_name}
-    Description: Key of {zip_name} in ArtifactBucket.
-""", 1)
-    assert text != before and "CodeUri: .\n" not in text and "BuildMethod" not in text, "template.yaml changed shape"
+    Description: Key of {zip_name} in the artifact bucket.
+"""),
+    ]
+    for old, new in replacements:
+        if text.count(old) != 1:
+            sys.exit(f"template.yaml changed shape: expected {old!r} exactly once")
+        text = text.replace(old, new)
+    for sam_only in ("AWS::Serverless::", "CodeUri", "BuildMethod", "Globals:"):
+        if sam_only in text:
+            sys.exit(f"the packaged template still holds {sam_only!r}")
     url = source_url()
     if url:
         text = text.replace(f"    SemanticVersion: {version}\n",
@@ -142,9 +164,14 @@ def main():
     ap.add_argument("--version", required=True)
     ap.add_argument("--dist", default=str(ROOT / "dist"))
     ap.add_argument("--venv-bin", default=str(ROOT / ".venv/bin"))
+    ap.add_argument("--template-only", metavar="OUT",
+                    help="write only the packaged template to OUT (no build; make templates lints it)")
     args = ap.parse_args()
 
     version = crate_version()
+    if args.template_only:
+        Path(args.template_only).write_text(packaged_template(version, f"logzio-role-{version}-arm64.zip"))
+        return
     if args.version != version:
         sys.exit(f"VERSION={args.version}, but Cargo.toml says {version}: bump the crate's version (and "
                  f"template.yaml's SemanticVersion) in a commit first")
