@@ -77,6 +77,8 @@ def render(doc, v):
     if isinstance(v, dict) and len(v) == 1:
         (fn, arg), = v.items()
         if fn == "Ref":
+            if arg == "AWS::NoValue":
+                return []  # no name: CloudFormation generates one
             if arg in PSEUDO:
                 return [PSEUDO[arg]]
             if arg in doc.get("Resources", {}):
