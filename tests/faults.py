@@ -134,7 +134,8 @@ class Tier:
             dims = [d["Name"] for d in ALARM["Dimensions"]]
             self.check(f"the record declares {name} as the alarm reads it",
                        directive["Namespace"] == ALARM["Namespace"] and name in declared
-                       and directive["Dimensions"] == [dims] and all(r.get(d) == "logzio-role" for d in dims), r)
+                       and directive["Dimensions"] == [dims] and all(r.get(d) == "logzio-role" for d in dims)
+                       and r.get("level") == ("ERROR" if r.get(ALARM["MetricName"]) else "INFO"), r)
             total += r.get(name, 0)
         return total
 

@@ -2,9 +2,10 @@
 
 1. Names: every name a template sets (FunctionName, RoleName, BucketName, StackSetName, an export's Name, ...) is
    rendered for the longest stack name CloudFormation allows, a 128-character StackSets name
-   (`StackSet-<name>-<uuid>`), and every parameter at its default (or its longest value), each `Fn::If` both
-   ways; each must fit its service's limit. A name the template leaves out is CloudFormation's to generate, and
-   CloudFormation keeps generated names within the limits itself.
+   (`StackSet-<name>-<uuid>`), the longest region name, and every parameter at each allowed value, its default
+   and its longest value, each `Fn::If` both ways; each must fit its service's limit. A name the template leaves
+   out is CloudFormation's to generate, within each limit; the role names the handler generates are held to
+   64 characters for any stack name by src/plan.rs's tests.
 2. The release's packaged template (tests/release/release.py --template-only) carries no transform: service-
    managed StackSets deploy no template with one. Its function is an AWS::Lambda::Function with its code in S3.
 3. The lifecycle rules of the examples never touch the `logzio-verified` object that Logz.io writes at the bucket
@@ -25,7 +26,8 @@ from lambda_local import load_template  # noqa: E402
 # 128 characters: CloudFormation's longest stack name, in the shape StackSets gives its stacks.
 STACK_NAME = ("StackSet-" + "a" * 82 + "-0f9c1f00-0000-4000-8000-000000000001")
 assert len(STACK_NAME) == 128
-PSEUDO = {"AWS::StackName": STACK_NAME, "AWS::Region": "ap-southeast-5", "AWS::AccountId": "123456789012",
+# The longest region name (15 characters), e.g. for a bucket named <prefix>-<region>.
+PSEUDO = {"AWS::StackName": STACK_NAME, "AWS::Region": "us-isof-south-1", "AWS::AccountId": "123456789012",
           "AWS::Partition": "aws-us-gov", "AWS::URLSuffix": "amazonaws.com",
           "AWS::StackId": f"arn:aws:cloudformation:ap-southeast-5:123456789012:stack/{STACK_NAME}/x"}
 
@@ -56,17 +58,19 @@ class Unrenderable(Exception):
 
 
 def parameter_values(doc, name):
-    """The values a parameter is rendered with: its default, else its longest allowed value."""
+    """The values a parameter is rendered with: each allowed value, else its default and its longest value
+    (MaxLength); a parameter with neither a default nor a MaxLength cannot be rendered."""
     p = doc.get("Parameters", {}).get(name)
     if p is None:
         raise Unrenderable(f"Ref to unknown {name}")
-    if "Default" in p and str(p["Default"]) != "":
-        return [str(p["Default"])]
     if "AllowedValues" in p:
         return [str(v) for v in p["AllowedValues"]]
+    values = [str(p["Default"])] if "Default" in p and str(p["Default"]) != "" else []
     if "MaxLength" in p:
-        return ["x" * int(p["MaxLength"])]
-    raise Unrenderable(f"parameter {name} has no default and no MaxLength")
+        values.append("x" * int(p["MaxLength"]))
+    if not values:
+        raise Unrenderable(f"parameter {name} has no default and no MaxLength")
+    return values
 
 
 def render(doc, v):
@@ -195,7 +199,7 @@ def check_release(path, doc, failures):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("templates", nargs="+")
+    ap.add_argument("templates", nargs="*")
     ap.add_argument("--release", help="the release's packaged template")
     args = ap.parse_args()
     failures = []

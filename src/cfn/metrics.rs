@@ -6,6 +6,10 @@
 //! resource type, the logical id, the request type, the answer's status) are what a Logs Insights query
 //! filters on. template.yaml's alarm watches [`ATTENTION`] in [`NAMESPACE`], per function; docs/operations.md
 //! lists the fields and two queries. Pure: the caller prints the line.
+//!
+//! The record carries a `level`, as the handler's JSON log lines do: with the function's JSON log format, Lambda
+//! drops lines below its ApplicationLogLevel, so a record that needs attention is ERROR (kept at any level an
+//! operator can choose) and one that does not is INFO.
 
 use serde_json::{Value, json};
 
@@ -65,6 +69,7 @@ pub fn record(function_name: &str, about: About<'_>, outcome: Outcome, timestamp
                 "Metrics": metrics
             }]
         },
+        "level": if outcome.needs_attention() { "ERROR" } else { "INFO" },
         "FunctionName": function_name,
         ATTENTION: count(outcome.needs_attention()),
         FAILED: count(outcome.failed),
@@ -81,9 +86,14 @@ pub fn record(function_name: &str, about: About<'_>, outcome: Outcome, timestamp
     .to_string()
 }
 
-/// Prints `line` to standard output, where Lambda collects it for CloudWatch Logs.
+/// Prints `line` to standard output, where Lambda collects it for CloudWatch Logs; only under a Lambda Runtime API
+/// (`AWS_LAMBDA_RUNTIME_API` set, as Lambda and the local tiers set it), so that a test driving the handler in
+/// its own process prints nothing.
 pub fn emit(line: &str) {
     use std::io::Write;
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     // A log line that cannot be written is not worth failing an event for.
     let _ = writeln!(out, "{line}");
@@ -124,6 +134,7 @@ mod tests {
     #[test]
     fn only_a_delivered_success_leaves_attention_at_zero() {
         assert_eq!(parsed(Outcome::default())[ATTENTION], 0);
+        assert_eq!(parsed(Outcome::default())["level"], "INFO");
         for (o, metric) in [
             (
                 Outcome {
@@ -149,6 +160,7 @@ mod tests {
         ] {
             let r = parsed(o);
             assert_eq!(r[ATTENTION], 1, "{o:?}");
+            assert_eq!(r["level"], "ERROR", "{o:?}: kept whatever ApplicationLogLevel is set");
             assert_eq!(r[metric], 1, "{o:?}");
         }
     }

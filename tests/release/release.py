@@ -228,6 +228,9 @@ def main():
                     AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true", SAM_CLI_TELEMETRY="0")
     run(["sam", "validate", "--lint", "-t", str(template)], env=lint_env)
     run(["cfn-lint", str(template)], env=lint_env)
+    run(["checkov", "--skip-download", "--quiet", "--compact", "--framework", "cloudformation", "-f", str(template)],
+        env=lint_env)
+    run([sys.executable, str(ROOT / "tests/templates.py"), "--release", str(template)], env=lint_env)
 
     # The SBOM and the licences of what the binary is built from (the aarch64 target's dependency graph).
     run(["cargo", "cyclonedx", "--format", "json", "--target", TARGET, "--override-filename",
