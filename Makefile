@@ -19,7 +19,7 @@ TEST_BIN := target/debug/logzio-role
 OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: help venv tools demo test test-bin unit e2e lint fmt clippy deny templates policies build arm64-target release invoke deploy bench \
+.PHONY: help venv tools demo test test-bin unit e2e lint fmt clippy modules deny templates policies build arm64-target release invoke deploy bench \
 	fuzz lock clean
 
 help:
@@ -67,6 +67,10 @@ fmt:
 
 clippy:
 	cargo clippy --locked --all-targets -- -D warnings
+
+# No import circle among src/'s modules (tests/module_graph.py; test-only code excluded).
+modules:
+	$(PYTHON) tests/module_graph.py
 
 # The templates as a security reviewer checks them; every checkov skip carries its reason in the template. The
 # release's packaged template (plain CloudFormation, for StackSets) is made from template.yaml without a build
@@ -161,7 +165,7 @@ e2e: venv test-bin
 
 # make lint without cargo-deny: on a fresh machine cargo-deny is compiled from source (minutes), so .ci/run
 # runs `make deny` beside make test instead of inside it.
-test: fmt clippy templates policies unit e2e
+test: fmt clippy modules templates policies unit e2e
 
 # Rust vs the Python crhelper + boto3 baseline (bench/), same Runtime API, IAM emulator and events. The zip
 # size needs `make build` (arm64) first; without it the table says so.

@@ -7,7 +7,8 @@
 //! - [`archive`]: the archive registered with Logz.io (`Custom::LogzioArchive`).
 //! - [`logzio`]: the Logz.io port, its adapter (HTTP, and Secrets Manager for the token), the call record.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
-//! - [`limits`]: what the deployment allows (from the environment), which the properties are held to.
+//! - [`limits`] (part of [`properties`]): what the deployment allows (from the environment), which the
+//!   properties are held to.
 //! - [`iam`]: the IAM port, its one adapter to `aws-sdk-iam`, and the typed record of an invocation's calls.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
@@ -15,11 +16,12 @@ pub mod archive;
 pub mod cfn;
 pub mod dispatch;
 pub mod iam;
-pub mod limits;
 pub mod logzio;
 pub mod plan;
 pub mod policy;
 pub mod properties;
+/// The deployment's limits, a part of [`properties`] (see [`properties::limits`]).
+pub use properties::limits;
 pub mod resource;
 pub mod tls;
 

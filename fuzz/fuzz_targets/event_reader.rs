@@ -55,9 +55,10 @@ fuzz_target!(|data: &[u8]| {
         Reading::Unanswerable => {
             assert!(expected_url.is_none(), "an event with a ResponseURL got no answer");
         }
-        Reading::Malformed { url, answer, why } => {
+        Reading::Malformed { url, ids, why } => {
             assert_eq!(Some(url), expected_url);
             assert!(!why.is_empty());
+            let answer = logzio_role::cfn::answer::malformed(&ids, &why);
             assert_eq!(answer.status, Status::Failed);
             check_body(&answer);
         }

@@ -129,10 +129,8 @@ fn parse_held(
     let spec = ArchiveSpec::parse(&req.properties, partition)?;
     // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
     // this function made (nor carry its boundary).
-    let refusal = spec
-        .bucket
-        .clone()
-        .allowed_by(limits)
+    let refusal = limits
+        .allows(spec.bucket.clone())
         .err()
         .map(ArchiveError::BucketNotAllowed)
         .or_else(|| {

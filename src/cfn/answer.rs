@@ -4,7 +4,7 @@
 //! The ids are never cut; when the body is too large the Reason is shortened (on a character boundary, with a
 //! marker), and if even that is not enough the Data is dropped and the answer becomes FAILED saying why.
 
-use super::event::{Request, RequestType};
+use super::event::{EventIds, Request, RequestType};
 use super::resource::{Failure, Success};
 use aws_lambda_events::event::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
@@ -47,6 +47,19 @@ impl Answer {
         answer.status = Status::Failed;
         answer.reason = Some("response data exceeds CloudFormation's 4096-byte limit".into());
         fit(answer)
+    }
+}
+
+/// The FAILED answer to an event that is not a request, with whatever ids it carries.
+pub fn malformed(ids: &EventIds, why: &str) -> Answer {
+    Answer {
+        status: Status::Failed,
+        reason: Some(format!("malformed event: {why}")),
+        physical_resource_id: ids.physical_resource_id.clone(),
+        stack_id: ids.stack_id.clone(),
+        request_id: ids.request_id.clone(),
+        logical_resource_id: ids.logical_resource_id.clone(),
+        data: BTreeMap::new(),
     }
 }
 
@@ -152,6 +165,29 @@ mod tests {
 
     fn parsed(body: &[u8]) -> Value {
         serde_json::from_slice(body).expect("json")
+    }
+
+    #[test]
+    fn a_malformed_event_is_answered_failed_with_its_ids_within_the_limit() {
+        let ids = EventIds {
+            request_id: "req".into(),
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/id".into(),
+            logical_resource_id: "Role".into(),
+            physical_resource_id: "phys".into(),
+        };
+        let a = malformed(&ids, &"why ".repeat(2000));
+        let v = parsed(&a.to_body());
+        assert_eq!(v["Status"], "FAILED");
+        assert_eq!(
+            (&v["RequestId"], &v["LogicalResourceId"], &v["PhysicalResourceId"]),
+            (&"req".into(), &"Role".into(), &"phys".into())
+        );
+        assert!(
+            v["Reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("malformed event: why"))
+        );
+        assert!(a.to_body().len() <= MAX_BODY);
     }
 
     #[test]

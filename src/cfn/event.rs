@@ -1,7 +1,6 @@
 //! Reading one event: raw JSON text in, a [`Reading`] out (a [`Request`], a malformed event still to be answered
 //! FAILED, or nothing to answer). Pure: no I/O, no resource logic.
 
-use super::answer::{Answer, Status};
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -152,8 +151,9 @@ fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
 pub enum Reading {
     /// No ResponseURL (or not even a JSON object): there is no one to answer.
     Unanswerable,
-    /// A ResponseURL, but not a request this handler understands: to be answered FAILED with `answer`.
-    Malformed { url: String, answer: Answer, why: String },
+    /// A ResponseURL, but not a request this handler understands: to be answered FAILED, with whatever ids the
+    /// event carries.
+    Malformed { url: String, ids: EventIds, why: String },
     /// A well-formed request.
     Request { url: String, request: Request },
 }
@@ -186,7 +186,7 @@ pub fn read_raw_event(raw: &str) -> Reading {
                 Reading::Malformed { url, .. } | Reading::Request { url, .. } => {
                     let why = format!("the event is not JSON this handler can read: {e}");
                     Reading::Malformed {
-                        answer: malformed_answer(&shallow, &why),
+                        ids: EventIds::of(&shallow),
                         url,
                         why,
                     }
@@ -204,27 +204,35 @@ pub fn read_event(payload: &Value) -> Reading {
     match Request::parse(payload) {
         Ok(request) => Reading::Request { url, request },
         Err(why) => Reading::Malformed {
-            answer: malformed_answer(payload, &why),
+            ids: EventIds::of(payload),
             url,
             why,
         },
     }
 }
 
-/// The FAILED answer to an event that is not a request, with whatever ids it carries.
-fn malformed_answer(payload: &Value, why: &str) -> Answer {
-    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let physical = Some(field("PhysicalResourceId"))
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
-    Answer {
-        status: Status::Failed,
-        reason: Some(format!("malformed event: {why}")),
-        physical_resource_id: physical,
-        stack_id: field("StackId"),
-        request_id: field("RequestId"),
-        logical_resource_id: field("LogicalResourceId"),
-        data: BTreeMap::new(),
+/// The ids an event that is not a request still carries (empty where it has none), to answer it with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventIds {
+    pub request_id: String,
+    pub stack_id: String,
+    pub logical_resource_id: String,
+    /// The event's PhysicalResourceId, else `<LogicalResourceId>-<RequestId>`.
+    pub physical_resource_id: String,
+}
+
+impl EventIds {
+    fn of(payload: &Value) -> EventIds {
+        let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let physical_resource_id = Some(field("PhysicalResourceId"))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| format!("{}-{}", field("LogicalResourceId"), field("RequestId")));
+        EventIds {
+            request_id: field("RequestId"),
+            stack_id: field("StackId"),
+            logical_resource_id: field("LogicalResourceId"),
+            physical_resource_id,
+        }
     }
 }
 
@@ -262,16 +270,14 @@ mod tests {
             "serde_json's limit is what this test is about"
         );
         match read_raw_event(&raw) {
-            Reading::Malformed { url, answer, why } => {
+            Reading::Malformed { url, ids, why } => {
                 assert_eq!(url, "http://127.0.0.1:1/r?sig=secret");
                 assert!(why.contains("recursion limit"), "{why}");
-                assert_eq!(answer.status, Status::Failed);
                 assert_eq!(
-                    (answer.request_id.as_str(), answer.logical_resource_id.as_str()),
+                    (ids.request_id.as_str(), ids.logical_resource_id.as_str()),
                     ("req", "Role")
                 );
-                assert_eq!(answer.physical_resource_id, "phys");
-                assert!(answer.to_body().len() <= super::super::answer::MAX_BODY);
+                assert_eq!(ids.physical_resource_id, "phys");
             }
             other => panic!("{other:?}"),
         }

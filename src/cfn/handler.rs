@@ -10,7 +10,7 @@
 //! runs no work twice: it is skipped where its URL had the answer, and any other URL (an undelivered answer, or
 //! the same request with a new ResponseURL) gets the same body.
 
-use super::answer::{Answer, Status, answer};
+use super::answer::{Answer, Status, answer, malformed};
 use super::event::{Reading, Request, RequestType, read_event, read_raw_event};
 use super::metrics::{self, About, Outcome};
 use super::resource::{CustomResource, Failure, Success};
@@ -134,7 +134,6 @@ pub struct Handler<R> {
     served: Mutex<VecDeque<(String, Remembered)>>,
 }
 
-/// The key of a request across deliveries: CloudFormation's RequestId is unique per request.
 /// Prints the event's EMF record (see [`metrics`]): `failed` when its answer was FAILED, and what became of the
 /// delivery.
 fn emit_metrics(about: About<'_>, delivery: &Delivery, failed: bool) {
@@ -150,6 +149,7 @@ fn emit_metrics(about: About<'_>, delivery: &Delivery, failed: bool) {
     metrics::emit(&metrics::record(&function, about, outcome, now_ms));
 }
 
+/// The key of a request across deliveries: CloudFormation's RequestId is unique per request.
 fn request_key(request_id: &str, logical_id: &str) -> Option<String> {
     (!request_id.is_empty()).then(|| format!("{request_id}/{logical_id}"))
 }
@@ -216,7 +216,8 @@ impl<R: CustomResource> Handler<R> {
                     record,
                 };
             }
-            Reading::Malformed { url, answer, why } => {
+            Reading::Malformed { url, ids, why } => {
+                let answer = malformed(&ids, &why);
                 let key = request_key(&answer.request_id, &answer.logical_resource_id);
                 if let Some(served) = self.again(key.as_deref(), &url, deadline, &record).await {
                     return served;

@@ -1,6 +1,5 @@
 //! `AccountId`: a 12-digit AWS account id (the account that assumes the role).
 
-use crate::limits::Limits;
 use std::str::FromStr;
 
 /// A 12-digit AWS account id.
@@ -30,19 +29,6 @@ impl AccountId {
     /// [`LOGZIO_ACCOUNT_ID`](super::LOGZIO_ACCOUNT_ID), Logz.io's account.
     pub fn logzio() -> AccountId {
         AccountId(super::LOGZIO_ACCOUNT_ID.to_owned())
-    }
-
-    /// The account if the deployment trusts it (`LOGZIO_TRUSTED_ACCOUNT_IDS`).
-    pub fn trusted_by(self, limits: &Limits) -> Result<Self, String> {
-        if !limits.enforced || limits.trusted_account_ids.contains(&self) {
-            return Ok(self);
-        }
-        let trusted: Vec<&str> = limits.trusted_account_ids.iter().map(AccountId::as_str).collect();
-        Err(format!(
-            "{} is not an account this deployment trusts ({}; template parameter TrustedLogzioAccountIds)",
-            self.0,
-            trusted.join(", ")
-        ))
     }
 }
 

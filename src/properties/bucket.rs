@@ -1,6 +1,5 @@
 //! `BucketName`: an S3 bucket name that follows S3's naming rules, so it can never widen an ARN.
 
-use crate::limits::Limits;
 use std::str::FromStr;
 
 /// An S3 bucket name that follows S3's naming rules, so it can never widen an ARN (`*`, `?`, `/`).
@@ -58,21 +57,6 @@ impl FromStr for BucketName {
             }
         }
         Ok(BucketName(b.to_owned()))
-    }
-}
-
-impl BucketName {
-    /// The bucket if the deployment allows it (`LOGZIO_ALLOWED_BUCKETS`).
-    pub fn allowed_by(self, limits: &Limits) -> Result<Self, String> {
-        if !limits.enforced || limits.allows_bucket(&self.0) {
-            return Ok(self);
-        }
-        let allowed: Vec<String> = limits.allowed_buckets.iter().map(ToString::to_string).collect();
-        Err(format!(
-            "{:?} is not among the buckets this deployment allows ({}; template parameter AllowedBucketNames)",
-            self.0,
-            allowed.join(", ")
-        ))
     }
 }
 

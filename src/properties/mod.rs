@@ -15,8 +15,10 @@
 //!   `role_settings` ([`Description`], [`MaxSessionDuration`]), `service_timeout` ([`ServiceTimeout`]), `tags`
 //!   ([`Tag`]).
 //!
-//! Some rules depend on what the deployment allows ([`Limits`]): the default and the allowed `Path`, the trusted
-//! `LogzioAccountId`s, the allowed buckets. The newtypes own those rules too; the limits only carry the values.
+//! Some rules depend on what the deployment allows ([`Limits`], in `limits`): the default and the allowed `Path`,
+//! the trusted `LogzioAccountId`s, the allowed buckets. The allowances are the limits' own methods
+//! ([`Limits::trusts`], [`Limits::allows`]), and the newtypes know nothing of the limits: newtypes ← limits ← this
+//! file's parse, with no circle.
 
 /// `as_str` and `Display` for a newtype over a `String`.
 macro_rules! text_newtype {
@@ -40,6 +42,7 @@ mod bucket;
 mod external_id;
 mod iam_names;
 mod key_prefix;
+pub mod limits;
 mod logzio;
 mod reader;
 mod role_path;
@@ -62,7 +65,7 @@ pub use role_settings::{Description, MaxSessionDuration};
 pub use service_timeout::{MIN_SERVICE_TIMEOUT_SECS, ServiceTimeout};
 pub use tags::Tag;
 
-use crate::limits::Limits;
+use limits::Limits;
 use reader::{Reader, scalar_text};
 use serde_json::Value;
 
@@ -129,13 +132,13 @@ impl ArchiveRoleSpec {
     pub fn parse(properties: &Value, partition: &str, limits: &Limits) -> Result<Self, PropertyErrors> {
         let mut r = Reader::new(properties)?;
         r.ignore("ServiceToken");
-        let bucket = r.required_with("BucketName", |b| b.parse::<BucketName>()?.allowed_by(limits));
+        let bucket = r.required_with("BucketName", |b| limits.allows(b.parse::<BucketName>()?));
         let external_id = r.optional::<ExternalId>("ExternalId").or_none();
         let api = logzio_api(&mut r, partition);
         let key_prefix = r.optional::<KeyPrefix>("KeyPrefix").or_default();
         let kms_key_arn = r.optional_with("KmsKeyArn", |a| Arn::kms_key(a, partition)).or_none();
         let logzio_account_id = r
-            .optional_with("LogzioAccountId", |a| a.parse::<AccountId>()?.trusted_by(limits))
+            .optional_with("LogzioAccountId", |a| limits.trusts(a.parse::<AccountId>()?))
             .or_none();
         let role_name = r.optional::<RoleName>("RoleName").or_none();
         let path = r

@@ -142,7 +142,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 what: "an external ID",
                 rule,
             })?;
-        match account.clone().trusted_by(parsed.limits) {
+        match parsed.limits.trusts(account.clone()) {
             Ok(account) => Ok(Trust { account, external_id }),
             Err(rule) => Err(ArchiveRoleError::UntrustedLogzioAccount {
                 account: details.aws_account_id.clone(),

@@ -4,9 +4,14 @@
 //! They come from the template's parameters through the function's environment, never from the event: the
 //! stack author is exactly the party they constrain. Pure: [`Limits::from_vars`] reads through a lookup
 //! function, and only [`Limits::from_env`] touches the process environment. It knows nothing of IAM calls or
-//! the protocol; the property rules that use the limits live with their newtypes in [`crate::properties`].
+//! the protocol. The two allowances a property is held to ([`Limits::trusts`], [`Limits::allows`]) are here; the
+//! newtypes they take know nothing of the limits (so `properties`' newtypes ← limits ← the properties' parse,
+//! with no circle).
 
-use crate::properties::{AccountId, Arn, RolePath};
+use super::account::AccountId;
+use super::arn::Arn;
+use super::bucket::BucketName;
+use super::role_path::RolePath;
 use std::fmt;
 
 /// The permissions boundary attached to every role the function creates (unset: none, local emulation only).
@@ -93,6 +98,31 @@ impl Limits {
     /// True when `bucket` matches one of the allowed patterns.
     pub fn allows_bucket(&self, bucket: &str) -> bool {
         self.allowed_buckets.iter().any(|p| p.matches(bucket))
+    }
+
+    /// The account if the deployment trusts it (`LOGZIO_TRUSTED_ACCOUNT_IDS`), else the rule it breaks.
+    pub fn trusts(&self, account: AccountId) -> Result<AccountId, String> {
+        if !self.enforced || self.trusted_account_ids.contains(&account) {
+            return Ok(account);
+        }
+        let trusted: Vec<&str> = self.trusted_account_ids.iter().map(AccountId::as_str).collect();
+        Err(format!(
+            "{account} is not an account this deployment trusts ({}; template parameter TrustedLogzioAccountIds)",
+            trusted.join(", ")
+        ))
+    }
+
+    /// The bucket if the deployment allows it (`LOGZIO_ALLOWED_BUCKETS`), else the rule it breaks.
+    pub fn allows(&self, bucket: BucketName) -> Result<BucketName, String> {
+        if !self.enforced || self.allows_bucket(bucket.as_str()) {
+            return Ok(bucket);
+        }
+        let allowed: Vec<String> = self.allowed_buckets.iter().map(ToString::to_string).collect();
+        Err(format!(
+            "{:?} is not among the buckets this deployment allows ({}; template parameter AllowedBucketNames)",
+            bucket.as_str(),
+            allowed.join(", ")
+        ))
     }
 }
 
