@@ -304,12 +304,36 @@ pub fn role_name_hint(properties: &Value) -> Option<RoleName> {
     RoleName::parse(&scalar_text(properties.get("RoleName")?)?)
 }
 
+/// The inline policy a role being deleted most likely holds: `PolicyName` if it is a valid one (its own rule),
+/// else the default. A wrong guess costs only the sweep that DeleteConflict triggers.
+pub fn policy_name_hint(properties: &Value) -> PolicyName {
+    properties
+        .get("PolicyName")
+        .and_then(scalar_text)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::test_support::*;
     use super::*;
     use crate::limits::{PATH_PREFIX_VAR, TRUSTED_ACCOUNTS_VAR};
     use serde_json::json;
+
+    #[test]
+    fn the_policy_to_delete_is_the_named_one_if_valid() {
+        assert_eq!(policy_name_hint(&json!({"PolicyName": "Custom"})).as_str(), "Custom");
+        assert_eq!(
+            policy_name_hint(&json!({"PolicyName": "no spaces"})).as_str(),
+            DEFAULT_POLICY_NAME
+        );
+        assert_eq!(
+            policy_name_hint(&json!({"PolicyName": "p".repeat(129)})).as_str(),
+            DEFAULT_POLICY_NAME
+        );
+        assert_eq!(policy_name_hint(&json!({})).as_str(), DEFAULT_POLICY_NAME);
+    }
 
     #[test]
     fn minimal_properties_get_the_documented_defaults() {

@@ -17,9 +17,11 @@ use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, LogzioError, LogzioErrorKind, LogzioPort, Session as LogzioSession};
 use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
-use crate::properties::{AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource};
+use crate::properties::{
+    AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource, policy_name_hint,
+};
 use std::collections::BTreeMap;
-use target::{failed_create_role_name, made_by, policy_name_hint, update_target};
+use target::{failed_create_role_name, made_by, update_target};
 
 /// How many times a Delete sweeps a role whose DeleteRole keeps meeting new attachments.
 pub const DELETE_ROUNDS: u32 = 3;
@@ -536,7 +538,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 tracing::info!(role = %name, "role lacks this resource's ownership tags: left untouched");
                 Ok(())
             }
-            Some(_) => remove_role(&iam, name.as_str(), Some(&policy_name_hint(&req.properties))).await,
+            Some(_) => remove_role(&iam, name.as_str(), Some(policy_name_hint(&req.properties).as_str())).await,
         }
     }
 }

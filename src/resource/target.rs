@@ -3,7 +3,7 @@
 
 use crate::iam::CallLog;
 use crate::plan::{ActualRole, Owner, generated_role_name};
-use crate::properties::{DEFAULT_POLICY_NAME, role_name_hint};
+use crate::properties::role_name_hint;
 use serde_json::Value;
 
 /// The role an Update without `RoleName` is about, given the current role (the physical id) as IAM holds it:
@@ -35,19 +35,6 @@ pub fn failed_create_role_name(properties: &Value, stack_id: &str, logical_id: &
         let path = properties.get("Path").and_then(Value::as_str).unwrap_or(default_path);
         generated_role_name(stack_id, logical_id, path)
     })
-}
-
-/// The inline policy a role being deleted most likely holds: `PolicyName` if it is a valid name, else the
-/// default. A wrong guess costs only the sweep that DeleteConflict triggers.
-pub fn policy_name_hint(properties: &Value) -> String {
-    properties
-        .get("PolicyName")
-        .and_then(Value::as_str)
-        .filter(|p| {
-            (1..=128).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-        })
-        .unwrap_or(DEFAULT_POLICY_NAME)
-        .to_owned()
 }
 
 #[cfg(test)]
@@ -136,15 +123,5 @@ mod tests {
         assert_eq!(bad, generated_role_name("arn:s", "L", "/logzio/"));
         let pathed = failed_create_role_name(&json!({"Path": "/logzio/x/"}), "arn:s", "L", "/logzio/");
         assert_eq!(pathed, generated_role_name("arn:s", "L", "/logzio/x/"));
-    }
-
-    #[test]
-    fn the_policy_to_delete_is_the_named_one_if_valid() {
-        assert_eq!(policy_name_hint(&json!({"PolicyName": "Custom"})), "Custom");
-        assert_eq!(
-            policy_name_hint(&json!({"PolicyName": "no spaces"})),
-            DEFAULT_POLICY_NAME
-        );
-        assert_eq!(policy_name_hint(&json!({})), DEFAULT_POLICY_NAME);
     }
 }

@@ -3,8 +3,8 @@
 //
 //   node tests/policies/simulate.mjs [--template template.yaml] ROLE_POLICIES_JSON
 //
-// ROLE_POLICIES_JSON is what `cargo run --example role_policies` prints (tests/policies/fixtures/role-policies.json
-// has the same shape). One line per row: ok/FAIL, matrix[setting], row name, the request, expected, got. Exit 1 on
+// ROLE_POLICIES_JSON is what `cargo run --example role_policies` prints (the policies the handler generates, so
+// the rows follow the code; no copy of them is kept). One line per row: ok/FAIL, matrix[setting], row name, the request, expected, got. Exit 1 on
 // any mismatch. Evaluation is @cloud-copilot/iam-simulate's, offline; moto does not enforce IAM, so this is the one
 // place the policies themselves are tested.
 
