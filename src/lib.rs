@@ -13,6 +13,7 @@
 //! - [`tls`]: one root-certificate store for both HTTP clients.
 
 pub mod archive;
+pub mod budget;
 pub mod cfn;
 pub mod dispatch;
 pub mod iam;
@@ -24,8 +25,6 @@ pub mod properties;
 pub use properties::limits;
 pub mod resource;
 pub mod tls;
-
-use std::time::Duration;
 
 /// Sets up logging like `lambda_runtime::tracing::init_default_subscriber` (level from `AWS_LAMBDA_LOG_LEVEL` or
 /// `RUST_LOG`, JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`), except that only this crate logs below INFO: at DEBUG and
@@ -49,16 +48,16 @@ pub fn init_tracing() {
 }
 
 /// IAM retries: the SDK's standard mode (exponential backoff with jitter on throttling, 5xx and connection
-/// errors) with [`iam::MAX_ATTEMPTS`] attempts; the Lambda deadline bounds the total.
+/// errors) with [`budget::iam::MAX_ATTEMPTS`] attempts; the Lambda deadline bounds the total.
 pub fn iam_retry_config() -> aws_config::retry::RetryConfig {
-    aws_config::retry::RetryConfig::standard().with_max_attempts(iam::MAX_ATTEMPTS)
+    aws_config::retry::RetryConfig::standard().with_max_attempts(budget::iam::MAX_ATTEMPTS)
 }
 
 /// IAM timeouts: a hung connection or attempt is retried instead of eating the whole deadline.
 pub fn iam_timeout_config() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(20))
+        .connect_timeout(budget::iam::CONNECT)
+        .operation_attempt_timeout(budget::iam::ATTEMPT)
         .build()
 }
 

@@ -22,11 +22,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The longest a Create or Update waits for Logz.io to be able to assume a new role, when the work's deadline
-/// is further away.
-pub const MAX_ASSUME_WAIT: Duration = Duration::from_secs(90);
-/// Time kept before the work's deadline when waiting for Logz.io, so the reason is Logz.io's, not "timed out".
-const DEADLINE_RESERVE: Duration = Duration::from_secs(2);
+// How long the archive waits for Logz.io, and its backoffs: crate::budget::archive.
+use crate::budget::Retry;
+pub use crate::budget::archive::MAX_ASSUME_WAIT;
+use crate::budget::archive::{
+    ACCESS_CHECK, DEADLINE_RESERVE, GONE_READ, GONE_READS, LOOK_FOR_OWN, SHOWN, UNDO, UNDO_LOOK,
+};
 
 /// Why an operation on the archive failed; the Display text is the Reason CloudFormation shows (never the token
 /// or an external ID).
@@ -235,13 +236,6 @@ fn cut_off(left: Duration) -> LogzioError {
     }
 }
 
-/// The longest the undo after the deadline looks for the archive a stopped POST may still be landing.
-const UNDO_LOOK: Duration = Duration::from_secs(10);
-
-/// How many times a GET by id that answers 404 is read again before the archive counts as deleted outside
-/// (Logz.io's reads are eventually consistent; its Terraform provider retries such a 404 too).
-const GONE_READS: u32 = 3;
-
 impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
         ArchiveRegistration { iam, logzio, limits }
@@ -269,7 +263,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         req: &Request,
     ) -> Result<Archive, ArchiveError> {
         let (start, until) = (Instant::now(), wait_until(req));
-        let mut delay = Duration::from_secs(1);
+        let mut retry = Retry::new(ACCESS_CHECK, until);
         loop {
             let result = match id {
                 None => lz.create_archive(api, settings).await,
@@ -282,13 +276,13 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             };
             match result {
                 Err(e) if e.is_access_check() => {
-                    if Instant::now() + delay >= until {
+                    if !retry.allows_another() {
                         let waited = start.elapsed().as_secs();
                         return Err(ArchiveError::AccessRefused { waited, error: e });
                     }
-                    tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "Logz.io's access check fails yet");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(8));
+                    let delay_ms = retry.delay().as_millis() as u64;
+                    tracing::info!(error = %e, delay_ms, "Logz.io's access check fails yet");
+                    retry.pause().await;
                 }
                 Err(e) if id.is_none() && !e.is(LogzioErrorKind::Unauthorized) => {
                     return match self.look_for_own(lz, api, settings, &e, req).await? {
@@ -314,17 +308,15 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         req: &Request,
     ) -> Result<Option<Archive>, ArchiveError> {
         let until = req.work_deadline.unwrap_or_else(|| Instant::now() + MAX_ASSUME_WAIT);
-        let mut delay = Duration::from_millis(500);
+        let mut retry = Retry::new(LOOK_FOR_OWN, until);
         loop {
             let list = lz.list_archives(api).await?;
             if let Some(made) = list.into_iter().find(|a| a.targets(settings)) {
                 return Ok(Some(made));
             }
-            if !e.is(LogzioErrorKind::Transient) || Instant::now() + delay >= until {
+            if !e.is(LogzioErrorKind::Transient) || !retry.pause().await {
                 return Ok(None);
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(4));
         }
     }
 
@@ -498,17 +490,14 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         id: u64,
         req: &Request,
     ) -> Result<Option<Archive>, ArchiveError> {
-        let until = wait_until(req);
-        let mut delay = Duration::from_millis(500);
+        let mut retry = Retry::new(GONE_READ, wait_until(req));
         for read in 0..=GONE_READS {
             if let Some(a) = lz.get_archive(api, id).await? {
                 return Ok(Some(a));
             }
-            if read == GONE_READS || Instant::now() + delay >= until {
+            if read == GONE_READS || !retry.pause().await {
                 break;
             }
-            tokio::time::sleep(delay).await;
-            delay *= 2;
         }
         Ok(lz.list_archives(api).await?.into_iter().find(|a| a.id == id))
     }
@@ -523,20 +512,18 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         settings: &ArchiveSettings,
         req: &Request,
     ) -> Result<(), ArchiveError> {
-        let (start, until) = (Instant::now(), wait_until(req));
-        let mut delay = Duration::from_millis(250);
+        let start = Instant::now();
+        let mut retry = Retry::new(SHOWN, wait_until(req));
         loop {
             if lz.get_archive(api, id).await?.is_some_and(|a| a.shows(settings)) {
                 return Ok(());
             }
-            if Instant::now() + delay >= until {
+            if !retry.pause().await {
                 return Err(ArchiveError::NotShown {
                     id,
                     waited: start.elapsed().as_secs(),
                 });
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(4));
         }
     }
 
@@ -593,7 +580,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         let settings = settings_of(&spec);
         // The POST may still be landing: look until the protocol stops the undo (its half of the answer margin;
         // UNDO_LOOK bounds it where no protocol does).
-        let (until, mut delay) = (Instant::now() + UNDO_LOOK, Duration::from_millis(200));
+        let mut retry = Retry::new(UNDO, Instant::now() + UNDO_LOOK);
         let made = loop {
             match lz.list_archives(&api).await {
                 Ok(list) => {
@@ -603,12 +590,10 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                 }
                 Err(e) => tracing::warn!(error = %e, "could not read the archives after a stopped create"),
             }
-            if Instant::now() + delay >= until {
+            if !retry.pause().await {
                 tracing::warn!("the archive a stopped create posted did not show: it may land later");
                 return;
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(1));
         };
         if let Err(e) = lz.delete_archive(&api, made.id).await {
             tracing::warn!(archive = made.id, error = %e, "could not remove the archive a stopped create made");

@@ -21,10 +21,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Time kept back before the Lambda deadline for the answer's PUT (at most a third of the time left).
-pub const DEFAULT_ANSWER_MARGIN: Duration = Duration::from_secs(3);
-/// Assumed time left when the runtime gives no deadline (Lambda's own maximum).
-const NO_DEADLINE: Duration = Duration::from_secs(900);
+/// Time kept back before the Lambda deadline for the answer's PUT: [`crate::budget::ANSWER_MARGIN`].
+pub const DEFAULT_ANSWER_MARGIN: Duration = crate::budget::ANSWER_MARGIN;
+use crate::budget::NO_DEADLINE;
 /// How many requests a process remembers (a redelivery comes within minutes; events are few per stack).
 const REMEMBERED: usize = 128;
 /// How many ResponseURLs with a final answer are remembered per request.

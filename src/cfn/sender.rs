@@ -4,7 +4,7 @@
 //! 429 until the deadline; any other status is final, and only a 2xx is success. The URL's query string is a
 //! credential: only [`redact`]ed forms of it are ever logged or returned in errors.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Why an answer did not reach CloudFormation.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +32,9 @@ pub fn redact(url: &str) -> String {
     shown
 }
 
-/// Time left after the last PUT attempt, before the Lambda deadline, for the runtime to report the outcome.
-const TAIL: Duration = Duration::from_millis(250);
-/// The longest one attempt may take (S3 answers a PUT in milliseconds; a hung connection must not eat the rest).
-const MAX_ATTEMPT: Duration = Duration::from_secs(10);
-/// No retry is started with less time than this for it.
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+// The PUT's timeouts and backoff: crate::budget::put.
+use crate::budget::Retry;
+use crate::budget::put::{BACKOFF, CONNECT, FIRST_ATTEMPT_FLOOR, MAX_ATTEMPT, MIN_ATTEMPT, TAIL};
 
 /// Sends answers; one shared HTTP client (connection pool, TLS config) per process.
 #[derive(Debug, Clone)]
@@ -58,7 +55,7 @@ impl ResponseSender {
 
     fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, reqwest::Error> {
         let http = builder
-            .connect_timeout(Duration::from_secs(3))
+            .connect_timeout(CONNECT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(ResponseSender { http })
@@ -75,14 +72,15 @@ impl ResponseSender {
         let parsed = reqwest::Url::parse(url).map_err(|_| SendError::BadUrl)?;
         // Every attempt ends a little before the deadline, so that the runtime can still report the outcome.
         let end = deadline.checked_sub(TAIL).unwrap_or(deadline);
-        let mut backoff = Duration::from_millis(100);
+        // No retry starts with less than MIN_ATTEMPT left for it.
+        let mut retry = Retry::new(BACKOFF, end.checked_sub(MIN_ATTEMPT).unwrap_or(end));
         let mut attempts = 0;
         loop {
             attempts += 1;
             let left = end.saturating_duration_since(Instant::now());
             let attempt_timeout = if attempts == 1 {
                 // At least one real try even when the deadline is (nearly) gone: Lambda, not we, ends the process.
-                left.clamp(Duration::from_millis(500), MAX_ATTEMPT)
+                left.clamp(FIRST_ATTEMPT_FLOOR, MAX_ATTEMPT)
             } else {
                 left.min(MAX_ATTEMPT)
             };
@@ -110,16 +108,13 @@ impl ResponseSender {
                 Err(_) => "request failed".to_owned(),
             };
             tracing::warn!(url = %shown, attempt = attempts, error = %last, "response PUT failed; retrying");
-            let left = end.saturating_duration_since(Instant::now());
-            if left <= backoff + MIN_ATTEMPT {
+            if !retry.pause().await {
                 return Err(SendError::GaveUp {
                     url: shown,
                     attempts,
                     last,
                 });
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
     }
 }

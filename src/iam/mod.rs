@@ -17,9 +17,8 @@ use serde_json::Value;
 use std::fmt;
 use std::future::Future;
 
-/// IAM attempts per call (the SDK's default is 3): throttling during a stack rollout to many accounts is common,
-/// and the Lambda deadline, not this number, bounds the total time.
-pub const MAX_ATTEMPTS: u32 = 8;
+/// IAM attempts per call: [`crate::budget::iam::MAX_ATTEMPTS`].
+pub use crate::budget::iam::MAX_ATTEMPTS;
 
 /// What went wrong in one IAM call.
 #[derive(Debug, thiserror::Error)]

@@ -8,14 +8,12 @@ use super::{
 };
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// The environment variable that replaces the region's API host (tests, proxies).
 pub const API_URL_VAR: &str = "LOGZIO_API_URL";
-/// Attempts per call when Logz.io answers 429 or 5xx, or cannot be reached.
-const ATTEMPTS: u32 = 4;
-/// The longest one attempt may take.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+// Attempts, their timeout and the backoff: crate::budget::logzio.
+use crate::budget::logzio::{ATTEMPT as ATTEMPT_TIMEOUT, ATTEMPTS, BACKOFF};
+use crate::budget::{NO_DEADLINE, Retry};
 
 /// Logz.io's API and Secrets Manager, built once per process.
 #[derive(Debug, Clone)]
@@ -121,7 +119,8 @@ impl HttpLogzio {
     ) -> Result<Value, LogzioError> {
         let url = format!("{}{path}", self.base(api)?);
         let call = format!("logzio:{method} {}", path_shape(path));
-        let mut backoff = Duration::from_millis(300);
+        // Bounded by ATTEMPTS (each at most ATTEMPT_TIMEOUT); the work's deadline cuts it shorter.
+        let mut retry = Retry::new(BACKOFF, std::time::Instant::now() + NO_DEADLINE);
         let mut last = None;
         for attempt in 1..=ATTEMPTS {
             let mut req = self
@@ -158,8 +157,7 @@ impl HttpLogzio {
             tracing::warn!(call = %call, attempt, error = %error, "Logz.io call failed; retrying");
             last = Some(error);
             if attempt < ATTEMPTS {
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
+                retry.pause().await;
             }
         }
         Err(last.expect("at least one attempt"))
