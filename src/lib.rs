@@ -20,6 +20,7 @@ pub mod iam;
 pub mod logzio;
 pub mod plan;
 pub mod policy;
+pub mod preflight;
 pub mod properties;
 /// The deployment's limits, a part of [`properties`] (see [`properties::limits`]).
 pub use properties::limits;

@@ -11,12 +11,12 @@
 #[cfg(test)]
 mod tests;
 
-use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
 use crate::policy::external_ids_trusted_for;
+use crate::preflight;
 use crate::properties::{ArchiveSpec, LogzioRegion, PropertyError, PropertyErrors};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -35,19 +35,15 @@ use crate::budget::archive::{
 pub enum ArchiveError {
     #[error(transparent)]
     Properties(#[from] PropertyErrors),
-    #[error("StackId {0:?} is not a CloudFormation stack ARN, so the partition and account are unknown")]
-    NoPartition(String),
     #[error(
         "RoleArn: the role is in account {role}, but the stack is in {stack}; Logz.io archives into this \
          account's bucket through a role of this account"
     )]
     RoleInOtherAccount { role: String, stack: String },
     #[error(transparent)]
-    OtherAccount(#[from] OtherAccount),
+    Refused(#[from] preflight::Refused),
     #[error("BucketName: {0}")]
     BucketNotAllowed(String),
-    #[error("the function's deployment settings are invalid, so it registers no archive: {0}")]
-    Deployment(LimitsError),
     #[error("LogzioApiTokenSecretArn: the Logz.io API token could not be read: {0}")]
     Token(LogzioError),
     #[error(
@@ -121,13 +117,12 @@ fn parse_held(
     req: &Request,
     limits: &Result<Limits, LimitsError>,
 ) -> Result<(ArchiveSpec, Option<ArchiveError>), ArchiveError> {
-    let limits = limits.as_ref().map_err(|e| ArchiveError::Deployment(e.clone()))?;
-    let no_arn = || ArchiveError::NoPartition(req.stack_id.clone());
-    let partition = req.partition().ok_or_else(no_arn)?;
-    let stack = req.stack_account().ok_or_else(no_arn)?;
-    // A forged event may name another account's stack (and a role there): the function serves its own account.
-    req.in_functions_account()?;
-    let spec = ArchiveSpec::parse(&req.properties, partition)?;
+    let limits = preflight::limits(limits, "registers no archive")?;
+    let preflight::Stack {
+        partition,
+        account: stack,
+    } = preflight::stack(req)?;
+    let spec = ArchiveSpec::parse(&req.properties, &partition)?;
     // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
     // this function made (nor carry its boundary).
     let refusal = limits

@@ -10,13 +10,13 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 
-use crate::cfn::event::OtherAccount;
 use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, LogzioError, LogzioErrorKind, LogzioPort, Session as LogzioSession};
 use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, generated_role_name, plan};
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
+use crate::preflight;
 use crate::properties::{
     AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource, policy_name_hint,
 };
@@ -33,15 +33,8 @@ pub enum ArchiveRoleError {
     Properties(#[from] PropertyErrors),
     #[error(transparent)]
     Iam(#[from] IamError),
-    #[error(
-        "StackId {0:?} is not a CloudFormation stack ARN, so the partition and account for the role's ARNs are \
-         unknown"
-    )]
-    NoPartition(String),
     #[error(transparent)]
-    OtherAccount(#[from] OtherAccount),
-    #[error("the function's deployment settings are invalid, so it makes no role: {0}")]
-    Deployment(LimitsError),
+    Refused(#[from] preflight::Refused),
     #[error(
         "RoleName: role {0} already exists and is not managed by this resource (it lacks the ownership tags \
          logzio-role:stack-id/logical-id of this stack and logical id); it was left untouched: choose another \
@@ -179,16 +172,12 @@ struct Parsed<'a> {
 }
 
 fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<Parsed<'a>, ArchiveRoleError> {
-    let limits = limits.as_ref().map_err(|e| ArchiveRoleError::Deployment(e.clone()))?;
-    parse_as_held(req, limits)
+    parse_as_held(req, preflight::limits(limits, "makes no role")?)
 }
 
 /// [`parse`] with these limits (an Update's second reading uses [`Limits::as_held`]).
 fn parse_as_held<'a>(req: &Request, limits: &'a Limits) -> Result<Parsed<'a>, ArchiveRoleError> {
-    let no_arn = || ArchiveRoleError::NoPartition(req.stack_id.clone());
-    let partition = req.partition().ok_or_else(no_arn)?.to_owned();
-    let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
-    req.in_functions_account()?;
+    let preflight::Stack { partition, account } = preflight::stack(req)?;
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
     // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.
