@@ -159,7 +159,7 @@ def rule_applies(rule, key, size):
     if rule.get("Status") != "Enabled":
         return False
     prefix = rule.get("Prefix", "")
-    if "Filter" in rule or "TagFilters" in rule:
+    if "TagFilters" in rule:
         return False  # an object-tag filter: Logz.io tags nothing (checked by hand if a rule ever has one)
     if not key.startswith(prefix):
         return False

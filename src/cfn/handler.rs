@@ -136,6 +136,9 @@ pub struct Handler<R> {
 /// Prints the event's EMF record (see [`metrics`]): `failed` when its answer was FAILED, and what became of the
 /// delivery.
 fn emit_metrics(about: About<'_>, delivery: &Delivery, failed: bool) {
+    if !metrics::enabled() {
+        return;
+    }
     let outcome = Outcome {
         failed,
         undelivered: matches!(delivery, Delivery::NotDelivered(_)),

@@ -86,14 +86,15 @@ pub fn record(function_name: &str, about: About<'_>, outcome: Outcome, timestamp
     .to_string()
 }
 
-/// Prints `line` to standard output, where Lambda collects it for CloudWatch Logs; only under a Lambda Runtime API
-/// (`AWS_LAMBDA_RUNTIME_API` set, as Lambda and the local tiers set it), so that a test driving the handler in
-/// its own process prints nothing.
+/// Whether records are printed: only under a Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API` set, as Lambda and the
+/// local tiers set it), so that a test driving the handler in its own process prints nothing.
+pub fn enabled() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+/// Prints `line` to standard output, where Lambda collects it for CloudWatch Logs.
 pub fn emit(line: &str) {
     use std::io::Write;
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        return;
-    }
     let mut out = std::io::stdout().lock();
     // A log line that cannot be written is not worth failing an event for.
     let _ = writeln!(out, "{line}");

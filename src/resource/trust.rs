@@ -27,13 +27,8 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
             })
             .await
             .map_err(ArchiveRoleError::Logzio)?;
-        let account: AccountId = details
-            .aws_account_id
-            .parse()
-            .map_err(|rule| ArchiveRoleError::LogzioAnswer {
-                what: "an AWS account",
-                rule,
-            })?;
+        let invalid = |what: &'static str| move |rule: String| ArchiveRoleError::LogzioAnswer { what, rule };
+        let account: AccountId = details.aws_account_id.parse().map_err(invalid("an AWS account"))?;
         if let Some(given) = given_account
             && given != &account
         {
@@ -42,13 +37,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
                 logzio: account.to_string(),
             });
         }
-        let external_id: ExternalId = details
-            .external_id
-            .parse()
-            .map_err(|rule| ArchiveRoleError::LogzioAnswer {
-                what: "an external ID",
-                rule,
-            })?;
+        let external_id: ExternalId = details.external_id.parse().map_err(invalid("an external ID"))?;
         match parsed.limits.trusts(account.clone()) {
             Ok(account) => Ok(Trust { account, external_id }),
             Err(rule) => Err(ArchiveRoleError::UntrustedLogzioAccount {
