@@ -2,7 +2,7 @@
 //! layer stays resource-agnostic; this is the one place that knows both types.
 
 use crate::archive::ArchiveRegistration;
-use crate::cfn::{CustomResource, Failure, Request, Success};
+use crate::cfn::{CustomResource, Failure, Invocation, Request, Success};
 use crate::iam::{CallLog, IamPort};
 use crate::logzio::LogzioPort;
 use crate::resource::ArchiveRole;
@@ -43,26 +43,26 @@ fn unknown(req: &Request) -> Failure {
 impl<P: IamPort + Clone, L: LogzioPort + Clone> CustomResource for LogzioResources<P, L> {
     type Record = CallLog;
 
-    async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+    async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
         match kind(req) {
-            Kind::Role => self.role.create(req, log).await,
-            Kind::Archive => self.archive.create(req, log).await,
+            Kind::Role => self.role.create(req, inv, log).await,
+            Kind::Archive => self.archive.create(req, inv, log).await,
             Kind::Unknown => Err(unknown(req)),
         }
     }
 
-    async fn update(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+    async fn update(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
         match kind(req) {
-            Kind::Role => self.role.update(req, log).await,
-            Kind::Archive => self.archive.update(req, log).await,
+            Kind::Role => self.role.update(req, inv, log).await,
+            Kind::Archive => self.archive.update(req, inv, log).await,
             Kind::Unknown => Err(unknown(req)),
         }
     }
 
-    async fn delete(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
+    async fn delete(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
         match kind(req) {
-            Kind::Role => self.role.delete(req, log).await,
-            Kind::Archive => self.archive.delete(req, log).await,
+            Kind::Role => self.role.delete(req, inv, log).await,
+            Kind::Archive => self.archive.delete(req, inv, log).await,
             // Nothing of an unknown type was ever made: its Delete (a rollback) must not fail.
             Kind::Unknown => Ok(Success {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
@@ -78,10 +78,10 @@ impl<P: IamPort + Clone, L: LogzioPort + Clone> CustomResource for LogzioResourc
         }
     }
 
-    async fn undo_after_deadline(&self, req: &Request, log: &CallLog) {
+    async fn undo_after_deadline(&self, req: &Request, inv: &Invocation, log: &CallLog) {
         match kind(req) {
-            Kind::Role => self.role.undo_after_deadline(req, log).await,
-            Kind::Archive => self.archive.undo_after_deadline(req, log).await,
+            Kind::Role => self.role.undo_after_deadline(req, inv, log).await,
+            Kind::Archive => self.archive.undo_after_deadline(req, inv, log).await,
             Kind::Unknown => {}
         }
     }

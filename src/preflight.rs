@@ -2,8 +2,7 @@
 //! and the event's stack is a CloudFormation stack (its partition and account known) in the function's own
 //! account (a forged event may name another account's stack, and a role there). Pure.
 
-use crate::cfn::Request;
-use crate::cfn::event::OtherAccount;
+use crate::cfn::{Invocation, Request};
 use crate::limits::{Limits, LimitsError};
 
 /// The stack an event is about: the partition and account every ARN the resources write uses.
@@ -24,8 +23,12 @@ pub enum Refused {
     },
     #[error("StackId {0:?} is not a CloudFormation stack ARN, so the partition and account are unknown")]
     NoPartition(String),
-    #[error(transparent)]
-    OtherAccount(#[from] OtherAccount),
+    /// A forged event may name another account's stack.
+    #[error(
+        "StackId: the stack is in account {stack}, but this function serves only its own account {function}; \
+         deploy the handler in the stack's account"
+    )]
+    OtherAccount { stack: String, function: String },
 }
 
 /// The deployment's limits, or the refusal of a function deployed with invalid settings.
@@ -36,13 +39,19 @@ pub fn limits<'a>(limits: &'a Result<Limits, LimitsError>, refuses: &'static str
     })
 }
 
-/// The event's stack, if it is a CloudFormation stack of the function's own account.
-pub fn stack(req: &Request) -> Result<Stack, Refused> {
+/// The event's stack, if it is a CloudFormation stack of the function's own account (when the invocation says
+/// which account that is).
+pub fn stack(req: &Request, invocation: &Invocation) -> Result<Stack, Refused> {
     let no_arn = || Refused::NoPartition(req.stack_id.clone());
     let partition = req.partition().ok_or_else(no_arn)?.to_owned();
     let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
-    req.in_functions_account()?;
-    Ok(Stack { partition, account })
+    match invocation.function_account() {
+        Some(function) if function != account => Err(Refused::OtherAccount {
+            stack: account,
+            function: function.to_owned(),
+        }),
+        _ => Ok(Stack { partition, account }),
+    }
 }
 
 #[cfg(test)]
@@ -52,45 +61,46 @@ mod tests {
     use crate::cfn::read_event;
     use serde_json::json;
 
-    fn request(stack_id: &str, function_arn: Option<&str>) -> Request {
+    fn request(stack_id: &str) -> Request {
         let event = json!({"RequestType": "Create", "ResponseURL": "http://127.0.0.1:1/r", "StackId": stack_id,
                            "RequestId": "r", "ResourceType": "Custom::LogzioRole", "LogicalResourceId": "L",
                            "ServiceToken": "t", "ResourceProperties": {}});
-        let Reading::Request { mut request, .. } = read_event(&event) else {
+        let Reading::Request { request, .. } = read_event(&event) else {
             panic!("a request")
         };
-        request.function_arn = function_arn.map(str::to_owned);
         request
+    }
+
+    fn received_by(function_arn: Option<&str>) -> Invocation {
+        Invocation::new(function_arn.map(str::to_owned), std::time::Instant::now())
     }
 
     #[test]
     fn a_stack_of_the_functions_account_gives_its_partition_and_account() {
-        let r = request(
-            "arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/id",
-            Some("arn:aws-cn:lambda:cn-north-1:123456789012:function:f"),
-        );
-        assert_eq!(
-            stack(&r).expect("ok"),
-            Stack {
-                partition: "aws-cn".into(),
-                account: "123456789012".into()
-            }
-        );
+        let r = request("arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/id");
+        let by = received_by(Some("arn:aws-cn:lambda:cn-north-1:123456789012:function:f"));
+        let expected = Stack {
+            partition: "aws-cn".into(),
+            account: "123456789012".into(),
+        };
+        assert_eq!(stack(&r, &by).expect("ok"), expected);
+        // Unknown function account (local tests): the stack's own is taken.
+        assert_eq!(stack(&r, &received_by(None)).expect("ok"), expected);
     }
 
     #[test]
     fn another_accounts_stack_or_no_stack_arn_is_refused_naming_it() {
-        let r = request(
-            "arn:aws:cloudformation:us-east-1:210987654321:stack/s/id",
-            Some("arn:aws:lambda:us-east-1:123456789012:function:f"),
-        );
+        let r = request("arn:aws:cloudformation:us-east-1:210987654321:stack/s/id");
+        let by = received_by(Some("arn:aws:lambda:us-east-1:123456789012:function:f"));
         assert!(
-            stack(&r)
+            stack(&r, &by)
                 .expect_err("other")
                 .to_string()
                 .contains("account 210987654321")
         );
-        let e = stack(&request("not-an-arn", None)).expect_err("no arn").to_string();
+        let e = stack(&request("not-an-arn"), &received_by(None))
+            .expect_err("no arn")
+            .to_string();
         assert_eq!(
             e,
             "StackId \"not-an-arn\" is not a CloudFormation stack ARN, so the partition and account are unknown"

@@ -19,9 +19,9 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         api: &Api,
         id: Option<u64>,
         settings: &ArchiveSettings,
-        req: &Request,
+        inv: &Invocation,
     ) -> Result<Archive, ArchiveError> {
-        let (start, until) = (Instant::now(), wait_until(req));
+        let (start, until) = (Instant::now(), wait_until(inv));
         let mut retry = Retry::new(ACCESS_CHECK, until);
         loop {
             let result = match id {
@@ -44,7 +44,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                     retry.pause().await;
                 }
                 Err(e) if id.is_none() && !e.is(LogzioErrorKind::Unauthorized) => {
-                    return match self.look_for_own(lz, api, settings, &e, req).await? {
+                    return match self.look_for_own(lz, api, settings, &e, inv).await? {
                         Some(made) => Ok(made),
                         None => Err(e.into()),
                     };
@@ -64,10 +64,9 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         api: &Api,
         settings: &ArchiveSettings,
         e: &LogzioError,
-        req: &Request,
+        inv: &Invocation,
     ) -> Result<Option<Archive>, ArchiveError> {
-        let until = req.work_deadline.unwrap_or_else(|| Instant::now() + MAX_ASSUME_WAIT);
-        let mut retry = Retry::new(LOOK_FOR_OWN, until);
+        let mut retry = Retry::new(LOOK_FOR_OWN, inv.work_deadline);
         loop {
             let list = lz.list_archives(api).await?;
             if let Some(made) = list.into_iter().find(|a| a.targets(settings)) {
@@ -83,7 +82,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     /// finds its archive gone): the new archive's id, or the reason, with the id of an archive left behind.
     pub(super) async fn register(
         &self,
-        req: &Request,
+        inv: &Invocation,
         log: &CallLog,
         spec: &ArchiveSpec,
         api: Option<Api>,
@@ -108,7 +107,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
         if let Some(a) = existing.iter().find(|a| own.contains(&a.id)) {
             if !a.shows(&settings) {
-                self.write(&lz, &api, Some(a.id), &settings, req)
+                self.write(&lz, &api, Some(a.id), &settings, inv)
                     .await
                     .map_err(|e| (e, None))?;
             }
@@ -125,7 +124,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             ));
         }
         let made = self
-            .write(&lz, &api, None, &settings, req)
+            .write(&lz, &api, None, &settings, inv)
             .await
             .map_err(|e| (e, None))?;
         if let Err(e) = self.check_external_id(log, spec, &made).await {

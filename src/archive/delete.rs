@@ -4,7 +4,12 @@
 use super::*;
 
 impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
-    pub(super) async fn delete_archive(&self, req: &Request, log: &CallLog) -> Result<(), ArchiveError> {
+    pub(super) async fn delete_archive(
+        &self,
+        req: &Request,
+        inv: &Invocation,
+        log: &CallLog,
+    ) -> Result<(), ArchiveError> {
         // Only the archive the physical id is, never the one it replaced (CloudFormation deletes that one with
         // its own id, when the replacement succeeded).
         let Some(id) = req
@@ -16,6 +21,12 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             tracing::info!("not an archive id (a Create that failed): nothing to delete");
             return Ok(());
         };
+        // The pre-flight's check of the stack: another account's stack (a forged event, or the rollback of a
+        // Create refused for it) registered no archive through this function, so its Delete touches nothing.
+        if let Err(refused) = preflight::stack(req, inv) {
+            tracing::warn!(problem = %refused, "Delete of a stack this function serves no archive for: nothing touched");
+            return Ok(());
+        }
         let Some((secret, region)) = api_of(&req.properties) else {
             // Without the token no archive could have been made under these properties.
             tracing::warn!(archive = id, "no valid LogzioApiTokenSecretArn: nothing can be deleted");
@@ -33,11 +44,13 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     /// POST: the FAILED answer carries no archive id, so nothing else would remove an archive that POST made.
     /// A POST is sent only when the account had no archive (or after re-reading found none like it), so an
     /// archive with exactly this bucket path and role is the one this invocation made.
-    pub(super) async fn undo(&self, req: &Request, log: &CallLog) {
+    pub(super) async fn undo(&self, req: &Request, inv: &Invocation, log: &CallLog) {
         if !log.actions().contains(&"CreateArchive") {
             return;
         }
-        let Ok(spec) = parse(req, &self.limits) else { return };
+        let Ok(spec) = parse(req, inv, &self.limits) else {
+            return;
+        };
         let lz = Session::new(&self.logzio, log);
         let Ok(api) = self.api(&lz, spec.api.token_secret.as_str(), spec.api.region).await else {
             return;

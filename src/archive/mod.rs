@@ -18,7 +18,7 @@ mod create;
 mod delete;
 mod update;
 
-use crate::cfn::{CustomResource, Failure, Request, Success};
+use crate::cfn::{CustomResource, Failure, Invocation, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
@@ -109,8 +109,8 @@ pub struct ArchiveRegistration<P, L> {
     limits: Result<Limits, LimitsError>,
 }
 
-fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveSpec, ArchiveError> {
-    let (spec, refusal) = parse_held(req, limits)?;
+fn parse(req: &Request, inv: &Invocation, limits: &Result<Limits, LimitsError>) -> Result<ArchiveSpec, ArchiveError> {
+    let (spec, refusal) = parse_held(req, inv, limits)?;
     match refusal {
         Some(e) => Err(e),
         None => Ok(spec),
@@ -122,13 +122,14 @@ fn parse(req: &Request, limits: &Result<Limits, LimitsError>) -> Result<ArchiveS
 /// this archive needs no write, so a rollback to it is not blocked.
 fn parse_held(
     req: &Request,
+    inv: &Invocation,
     limits: &Result<Limits, LimitsError>,
 ) -> Result<(ArchiveSpec, Option<ArchiveError>), ArchiveError> {
     let limits = preflight::limits(limits, "registers no archive")?;
     let preflight::Stack {
         partition,
         account: stack,
-    } = preflight::stack(req)?;
+    } = preflight::stack(req, inv)?;
     let spec = ArchiveSpec::parse(&req.properties, &partition)?;
     // The bucket is held to the deployment's allowed buckets, as a role's is: the archive's role need not be one
     // this function made (nor carry its boundary).
@@ -219,12 +220,11 @@ fn failure(e: &ArchiveError, id: Option<u64>) -> Failure {
 }
 
 /// When to stop waiting for Logz.io: shortly before the work's deadline, at most [`MAX_ASSUME_WAIT`] from now.
-fn wait_until(req: &Request) -> Instant {
-    let cap = Instant::now() + MAX_ASSUME_WAIT;
-    match req.work_deadline {
-        Some(d) => d.checked_sub(DEADLINE_RESERVE).unwrap_or(d).min(cap),
-        None => cap,
-    }
+fn wait_until(inv: &Invocation) -> Instant {
+    let d = inv.work_deadline;
+    d.checked_sub(DEADLINE_RESERVE)
+        .unwrap_or(d)
+        .min(Instant::now() + MAX_ASSUME_WAIT)
 }
 
 /// The error of a call this resource stopped waiting for at `left`.
@@ -262,13 +262,13 @@ fn api_of(properties: &Value) -> Option<(String, LogzioRegion)> {
 impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
     type Record = CallLog;
 
-    async fn undo_after_deadline(&self, req: &Request, log: &CallLog) {
-        self.undo(req, log).await
+    async fn undo_after_deadline(&self, req: &Request, inv: &Invocation, log: &CallLog) {
+        self.undo(req, inv, log).await
     }
 
-    async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        let spec = parse(req, &self.limits).map_err(|e| failure(&e, None))?;
-        match self.register(req, log, &spec, None, &[]).await {
+    async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        let spec = parse(req, inv, &self.limits).map_err(|e| failure(&e, None))?;
+        match self.register(inv, log, &spec, None, &[]).await {
             Ok(id) => Ok(success(PhysicalId {
                 archive: id,
                 replaced: None,
@@ -277,8 +277,8 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
         }
     }
 
-    async fn update(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        match self.update_archive(req, log).await {
+    async fn update(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        match self.update_archive(req, inv, log).await {
             Ok(id) => Ok(success(id)),
             // A failed Update keeps the old id; an archive a replacement made and could not remove is named in
             // the log (CloudFormation keeps the old id whatever the answer says).
@@ -294,8 +294,8 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
         }
     }
 
-    async fn delete(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        match self.delete_archive(req, log).await {
+    async fn delete(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        match self.delete_archive(req, inv, log).await {
             Ok(()) => Ok(Success {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),

@@ -36,8 +36,12 @@ fn request(request_type: RequestType, properties: Value, old: Option<Value>, phy
     if physical.is_none() {
         req.physical_resource_id = None;
     }
-    req.work_deadline = Some(Instant::now() + Duration::from_secs(30));
     req
+}
+
+/// The invocation the protocol makes: received by no known function, 30 s of work left.
+fn inv() -> Invocation {
+    Invocation::new(None, Instant::now() + Duration::from_secs(30))
 }
 
 /// A trust policy as IAM holds it: each (account, external ID) an Allow of sts:AssumeRole to the account's root.
@@ -81,11 +85,15 @@ impl World {
     }
 
     async fn run(&self, req: Request) -> (Result<Success, Failure>, CallLog) {
+        self.run_as(req, &inv()).await
+    }
+
+    async fn run_as(&self, req: Request, inv: &Invocation) -> (Result<Success, Failure>, CallLog) {
         let log = CallLog::default();
         let result = match req.request_type {
-            RequestType::Create => self.archive.create(&req, &log).await,
-            RequestType::Update => self.archive.update(&req, &log).await,
-            RequestType::Delete => self.archive.delete(&req, &log).await,
+            RequestType::Create => self.archive.create(&req, inv, &log).await,
+            RequestType::Update => self.archive.update(&req, inv, &log).await,
+            RequestType::Delete => self.archive.delete(&req, inv, &log).await,
         };
         (result, log)
     }
@@ -266,10 +274,9 @@ async fn a_refusal_that_never_clears_fails_before_the_deadline_with_logzios_reas
     let w = World::new();
     w.logzio
         .refuse("CreateArchive", LogzioErrorKind::AssumeRoleRefused, u32::MAX);
-    let mut req = request(RequestType::Create, props(json!({})), None, None);
+    let req = request(RequestType::Create, props(json!({})), None, None);
     let deadline = Instant::now() + Duration::from_millis(3500);
-    req.work_deadline = Some(deadline);
-    let (result, _) = w.run(req).await;
+    let (result, _) = w.run_as(req, &Invocation::new(None, deadline)).await;
     assert!(Instant::now() < deadline, "gave up before the work's deadline");
     let r = reason(&result);
     assert!(
@@ -518,10 +525,10 @@ async fn a_create_stopped_after_its_post_took_effect_removes_that_archive() {
     w.logzio.hang_after("CreateArchive");
     let req = request(RequestType::Create, props(json!({})), None, None);
     let log = CallLog::default();
-    let stopped = tokio::time::timeout(Duration::from_millis(100), w.archive.create(&req, &log)).await;
+    let stopped = tokio::time::timeout(Duration::from_millis(100), w.archive.create(&req, &inv(), &log)).await;
     assert!(stopped.is_err(), "the POST hangs after taking effect");
     assert_eq!(w.logzio.archives("token-1").len(), 1, "Logz.io holds it");
-    w.archive.undo_after_deadline(&req, &log).await;
+    w.archive.undo_after_deadline(&req, &inv(), &log).await;
     assert!(w.logzio.archives("token-1").is_empty(), "{log}");
     assert!(
         log.to_string()
@@ -550,21 +557,29 @@ async fn the_undo_leaves_an_archive_it_did_not_post_alone() {
     );
     let log = CallLog::default();
     // A Create that found an identical archive (no POST) and was stopped: nothing to undo.
-    w.archive.create(&req, &log).await.expect_err("not adopted");
-    w.archive.undo_after_deadline(&req, &log).await;
+    w.archive.create(&req, &inv(), &log).await.expect_err("not adopted");
+    w.archive.undo_after_deadline(&req, &inv(), &log).await;
     assert_eq!(w.logzio.archives("token-1").len(), 1);
 }
 
 #[tokio::test]
 async fn a_stack_of_another_account_than_the_functions_is_refused_before_any_call() {
     let w = World::new();
-    let mut req = request(RequestType::Create, props(json!({})), None, None);
-    req.function_arn = Some("arn:aws:lambda:us-east-1:999988887777:function:logzio-role".into());
-    let (result, log) = w.run(req).await;
+    let req = request(RequestType::Create, props(json!({})), None, None);
+    let function = Some("arn:aws:lambda:us-east-1:999988887777:function:logzio-role".to_owned());
+    let as_other = Invocation::new(function, inv().work_deadline);
+    let (result, log) = w.run_as(req, &as_other).await;
     assert!(reason(&result).starts_with(
         "StackId: the stack is in account 123456789012, but this function serves only its own account 999988887777"
     ));
     assert!(log.calls().is_empty());
+    // Its Delete (even one naming an archive that exists here) touches nothing and succeeds: no DELETE_FAILED.
+    let mine = w.created().await;
+    let delete = request(RequestType::Delete, props(json!({})), None, Some(&mine));
+    let (result, log) = w.run_as(delete, &as_other).await;
+    assert_eq!(result.expect("deleted").physical_resource_id, mine);
+    assert!(log.calls().is_empty(), "{log}");
+    assert_eq!(w.logzio.archives("token-1").len(), 1);
 }
 
 #[tokio::test]
@@ -579,7 +594,7 @@ async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_call() {
         None,
         None,
     );
-    let result = archive.create(&req, &log).await;
+    let result = archive.create(&req, &inv(), &log).await;
     assert!(
         reason(&result).starts_with(r#"BucketName: "other-logs" is not among the buckets this deployment allows"#),
         "{result:?}"
@@ -598,7 +613,7 @@ async fn a_bucket_the_deployment_no_longer_allows_does_not_block_a_return_to_wha
     );
     let log = CallLog::default();
     let rollback = request(RequestType::Update, props(json!({})), Some(props(json!({}))), Some(&id));
-    let done = narrowed.update(&rollback, &log).await.expect("held as is");
+    let done = narrowed.update(&rollback, &inv(), &log).await.expect("held as is");
     assert_eq!(done.physical_resource_id, id);
     assert_eq!(log.actions(), ["GetSecretValue", "GetArchive"]);
     let log = CallLog::default();
@@ -608,7 +623,10 @@ async fn a_bucket_the_deployment_no_longer_allows_does_not_block_a_return_to_wha
         Some(props(json!({}))),
         Some(&id),
     );
-    let refused = narrowed.update(&change, &log).await.expect_err("a write is refused");
+    let refused = narrowed
+        .update(&change, &inv(), &log)
+        .await
+        .expect_err("a write is refused");
     assert!(refused.reason.starts_with("BucketName: "), "{}", refused.reason);
     assert!(!log.actions().contains(&"UpdateArchive"), "{log}");
     assert!(w.logzio.archives("token-1")[0].settings.enabled);

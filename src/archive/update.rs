@@ -9,9 +9,10 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
     pub(super) async fn update_archive(
         &self,
         req: &Request,
+        inv: &Invocation,
         log: &CallLog,
     ) -> Result<PhysicalId, (ArchiveError, Option<u64>)> {
-        let (spec, refusal) = parse_held(req, &self.limits).map_err(|e| (e, None))?;
+        let (spec, refusal) = parse_held(req, inv, &self.limits).map_err(|e| (e, None))?;
         let current = req.physical_resource_id.as_deref().and_then(PhysicalId::of);
         let own = current.map(|c| c.own()).unwrap_or_default();
         let old = req.old_properties.as_ref().and_then(api_of);
@@ -35,7 +36,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             }
             // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one;
             // or, on the rollback of such an Update, the archive it replaced.
-            return self.register(req, log, &spec, None, &own).await.map(anew);
+            return self.register(inv, log, &spec, None, &own).await.map(anew);
         };
         let lz = Session::new(&self.logzio, log);
         let api = self
@@ -44,7 +45,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             .map_err(|e| (e, None))?;
         let settings = settings_of(&spec);
         let held = self
-            .read_by_id(&lz, &api, id.archive, req)
+            .read_by_id(&lz, &api, id.archive, inv)
             .await
             .map_err(|e| (e, None))?;
         if let Some(e) = refusal {
@@ -63,14 +64,14 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                     archive = id.archive,
                     "the archive was deleted outside the stack: registering it again"
                 );
-                self.register(req, log, &spec, Some(api), &own).await.map(anew)
+                self.register(inv, log, &spec, Some(api), &own).await.map(anew)
             }
             Some(a) if a.shows(&settings) => Ok(id),
             Some(_) => {
-                self.write(&lz, &api, Some(id.archive), &settings, req)
+                self.write(&lz, &api, Some(id.archive), &settings, inv)
                     .await
                     .map_err(|e| (e, None))?;
-                self.read_until_shown(&lz, &api, id.archive, &settings, req)
+                self.read_until_shown(&lz, &api, id.archive, &settings, inv)
                     .await
                     .map_err(|e| (e, None))?;
                 Ok(id)
@@ -86,9 +87,9 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         lz: &Session<'_, L>,
         api: &Api,
         id: u64,
-        req: &Request,
+        inv: &Invocation,
     ) -> Result<Option<Archive>, ArchiveError> {
-        let mut retry = Retry::new(GONE_READ, wait_until(req));
+        let mut retry = Retry::new(GONE_READ, wait_until(inv));
         for read in 0..=GONE_READS {
             if let Some(a) = lz.get_archive(api, id).await? {
                 return Ok(Some(a));
@@ -108,10 +109,10 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         api: &Api,
         id: u64,
         settings: &ArchiveSettings,
-        req: &Request,
+        inv: &Invocation,
     ) -> Result<(), ArchiveError> {
         let start = Instant::now();
-        let mut retry = Retry::new(SHOWN, wait_until(req));
+        let mut retry = Retry::new(SHOWN, wait_until(inv));
         loop {
             if lz.get_archive(api, id).await?.is_some_and(|a| a.shows(settings)) {
                 return Ok(());

@@ -36,12 +36,6 @@ pub struct Request {
     pub properties: Value,
     /// Present on Update only.
     pub old_properties: Option<Value>,
-    /// The ARN of the function that received the event (from the Lambda context), when known: the account the
-    /// function runs in.
-    pub function_arn: Option<String>,
-    /// When the protocol stops the work (the Lambda deadline less the answer's margin), once the work runs: a
-    /// resource that waits for something (a retry loop) gives up before it, with its own reason.
-    pub work_deadline: Option<std::time::Instant>,
 }
 
 impl Request {
@@ -85,8 +79,6 @@ impl Request {
             physical_resource_id,
             properties,
             old_properties,
-            function_arn: None,
-            work_deadline: None,
         })
     }
 
@@ -103,38 +95,10 @@ impl Request {
     pub fn stack_account(&self) -> Option<&str> {
         arn_account(&self.stack_id, "cloudformation")
     }
-
-    /// The function's own account, from its ARN (`arn:<partition>:lambda:<region>:<account>:function:…`).
-    pub fn function_account(&self) -> Option<&str> {
-        arn_account(self.function_arn.as_deref()?, "lambda")
-    }
-
-    /// A forged event may name another account's stack: Err when the StackId's account is known and is not the
-    /// function's own (unknown when the runtime gave no function ARN, as in local tests).
-    pub fn in_functions_account(&self) -> Result<(), OtherAccount> {
-        match (self.stack_account(), self.function_account()) {
-            (Some(stack), Some(function)) if stack != function => Err(OtherAccount {
-                stack: stack.to_owned(),
-                function: function.to_owned(),
-            }),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// An event whose StackId is in another account than the function that received it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "StackId: the stack is in account {stack}, but this function serves only its own account {function}; deploy \
-     the handler in the stack's account"
-)]
-pub struct OtherAccount {
-    pub stack: String,
-    pub function: String,
 }
 
 /// The account field of an ARN of `service`, when it is 12 digits.
-fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
+pub(crate) fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
         ["arn", p, s, _, account, _]
@@ -334,12 +298,9 @@ mod tests {
     }
 
     #[test]
-    fn accounts_come_from_the_stack_id_and_the_function_arn() {
+    fn the_stack_account_comes_from_the_stack_id() {
         let mut r = Request::parse(&event("Create")).expect("ok");
         assert_eq!(r.stack_account(), Some("123456789012"));
-        assert_eq!(r.function_account(), None);
-        r.function_arn = Some("arn:aws:lambda:us-east-1:210987654321:function:f".into());
-        assert_eq!(r.function_account(), Some("210987654321"));
         r.stack_id = "arn:aws:cloudformation:us-east-1:12345:stack/s/id".into();
         assert_eq!(r.stack_account(), None, "not 12 digits");
     }

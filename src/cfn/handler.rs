@@ -10,127 +10,29 @@
 //! runs no work twice: it is skipped where its URL had the answer, and any other URL (an undelivered answer, or
 //! the same request with a new ResponseURL) gets the same body.
 
-use super::answer::{Answer, Status, answer, malformed};
-use super::event::{Reading, Request, RequestType, read_event, read_raw_event};
+use super::answer::{Status, answer, malformed};
+use super::delivery::{Delivery, NotDelivered, Served, status_str};
+use super::event::{Reading, RequestType, read_event, read_raw_event};
+use super::memory::{Memory, Seen, request_key};
 use super::metrics::{self, About, Outcome};
-use super::resource::{CustomResource, Failure, Success};
-use super::sender::{ResponseSender, SendError, redact};
-use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use super::resource::CustomResource;
+use super::sender::{ResponseSender, redact};
+use super::work;
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Time kept back before the Lambda deadline for the answer's PUT: [`crate::budget::ANSWER_MARGIN`].
 pub const DEFAULT_ANSWER_MARGIN: Duration = crate::budget::ANSWER_MARGIN;
 use crate::budget::NO_DEADLINE;
-/// How many requests a process remembers (a redelivery comes within minutes; events are few per stack).
-const REMEMBERED: usize = 128;
-/// How many ResponseURLs with a final answer are remembered per request.
-const ANSWERED_URLS: usize = 4;
-
-/// The one outcome the runtime is told is an error: the answer could not be delivered, for a reason that a
-/// redelivery of the event may not meet again.
-#[derive(Debug, thiserror::Error)]
-#[error("the answer did not reach CloudFormation: {0}")]
-pub struct NotDelivered(pub SendError);
-
-impl From<NotDelivered> for Diagnostic {
-    fn from(e: NotDelivered) -> Diagnostic {
-        Diagnostic {
-            error_type: "ResponseNotDelivered".into(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// What became of one event's answer.
-#[derive(Debug)]
-pub enum Delivery {
-    /// The ResponseURL accepted it (2xx) after this many attempts.
-    Delivered { attempts: u32 },
-    /// Refused for good (a final HTTP status, an invalid URL): no redelivery can change that.
-    Refused(SendError),
-    /// Not delivered for a transient reason (connection, timeouts, 5xx/429 until the deadline).
-    NotDelivered(SendError),
-    /// No ResponseURL: nothing could be answered.
-    NoResponseUrl,
-    /// This process already finished this request: nothing was run or sent again.
-    AlreadyAnswered,
-}
-
-impl Delivery {
-    fn from_send(sent: Result<u32, SendError>) -> Delivery {
-        match sent {
-            Ok(attempts) => Delivery::Delivered { attempts },
-            Err(e @ (SendError::Rejected { .. } | SendError::BadUrl)) => Delivery::Refused(e),
-            Err(e @ SendError::GaveUp { .. }) => Delivery::NotDelivered(e),
-        }
-    }
-
-    /// Final: a redelivery must not run the request again.
-    fn is_final(&self) -> bool {
-        !matches!(self, Delivery::NotDelivered(_))
-    }
-}
-
-/// One event as the handler served it: the answer (if any was made), what became of it, and the resource's
-/// record of its work.
-#[derive(Debug)]
-pub struct Served<T> {
-    pub answer: Option<Answer>,
-    pub delivery: Delivery,
-    pub record: Arc<T>,
-}
-
-impl<T: std::fmt::Display> Served<T> {
-    /// What the Lambda runtime is told: an error only when the answer was not delivered for a transient reason.
-    pub fn to_runtime(self) -> Result<Value, NotDelivered> {
-        let delivery = match &self.delivery {
-            Delivery::Delivered { .. } => "delivered",
-            Delivery::Refused(_) => "refused",
-            Delivery::NoResponseUrl => "no ResponseURL",
-            Delivery::AlreadyAnswered => "already answered",
-            Delivery::NotDelivered(_) => "not delivered",
-        };
-        let summary = json!({
-            "Status": self.answer.as_ref().map(|a| status_str(a.status)),
-            "PhysicalResourceId": self.answer.as_ref().map(|a| a.physical_resource_id.clone()),
-            "Reason": self.answer.as_ref().and_then(|a| a.reason.clone()),
-            "Calls": self.record.to_string(),
-            "Delivery": delivery,
-        });
-        match self.delivery {
-            Delivery::NotDelivered(e) => Err(NotDelivered(e)),
-            _ => Ok(summary),
-        }
-    }
-}
-
-fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Success => "SUCCESS",
-        Status::Failed => "FAILED",
-    }
-}
-
-/// What a process remembers of a request it served: the answer's body, and the ResponseURLs that had their
-/// answer for good. The work is never run twice: a delivery of the request to one of those URLs is skipped, and
-/// one to any other URL (an undelivered answer, or the same request sent again with a new pre-signed URL) gets
-/// this body.
-#[derive(Debug)]
-struct Remembered {
-    body: Vec<u8>,
-    answered: Vec<String>,
-}
-
 /// The Lambda handler: one event in, one answer out.
 #[derive(Debug)]
 pub struct Handler<R> {
     resource: Arc<R>,
     sender: ResponseSender,
     answer_margin: Duration,
-    served: Mutex<VecDeque<(String, Remembered)>>,
+    memory: Memory,
 }
 
 /// Prints the event's EMF record (see [`metrics`]): `failed` when its answer was FAILED, and what became of the
@@ -151,18 +53,13 @@ fn emit_metrics(about: About<'_>, delivery: &Delivery, failed: bool) {
     metrics::emit(&metrics::record(&function, about, outcome, now_ms));
 }
 
-/// The key of a request across deliveries: CloudFormation's RequestId is unique per request.
-fn request_key(request_id: &str, logical_id: &str) -> Option<String> {
-    (!request_id.is_empty()).then(|| format!("{request_id}/{logical_id}"))
-}
-
 impl<R: CustomResource> Handler<R> {
     pub fn new(resource: R, sender: ResponseSender) -> Self {
         Handler {
             resource: Arc::new(resource),
             sender,
             answer_margin: DEFAULT_ANSWER_MARGIN,
-            served: Mutex::new(VecDeque::new()),
+            memory: Memory::default(),
         }
     }
 
@@ -187,8 +84,9 @@ impl<R: CustomResource> Handler<R> {
             "event received"
         );
         let reading = read_raw_event(event.payload.get());
-        let function_arn = Some(event.context.invoked_function_arn).filter(|a| !a.is_empty());
-        self.serve(reading, deadline, function_arn).await.to_runtime()
+        self.serve(reading, deadline, Some(event.context.invoked_function_arn))
+            .await
+            .to_runtime()
     }
 
     /// Handles one event, already JSON, that must be answered before `deadline`.
@@ -248,17 +146,22 @@ impl<R: CustomResource> Handler<R> {
                     record,
                 };
             }
-            Reading::Request { url, mut request } => {
-                request.function_arn = function_arn;
-                (url, request)
-            }
+            Reading::Request { url, request } => (url, request),
         };
         let key = request_key(&request.request_id, &request.logical_resource_id);
         if let Some(served) = self.again(key.as_deref(), &url, deadline, &record).await {
             return served;
         }
 
-        let result = self.run_work(&request, &record, deadline).await;
+        let result = work::run(
+            &self.resource,
+            &request,
+            function_arn,
+            &record,
+            deadline,
+            self.answer_margin,
+        )
+        .await;
         let fallback_id = match (&result, request.request_type) {
             (Err(_), RequestType::Create) => self.resource.create_failure_id(&request),
             _ => None,
@@ -319,12 +222,7 @@ impl<R: CustomResource> Handler<R> {
         record: &Arc<R::Record>,
     ) -> Option<Served<R::Record>> {
         let key = key?;
-        let body = {
-            let served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
-            let remembered = served.iter().find(|(k, _)| k == key).map(|(_, r)| r)?;
-            (!remembered.answered.iter().any(|u| u == url)).then(|| remembered.body.clone())
-        };
-        let Some(body) = body else {
+        let Seen::Resend(body) = self.memory.seen(key, url)? else {
             tracing::warn!(request = key, "this request was already answered: not run again");
             return Some(Served {
                 answer: None,
@@ -363,83 +261,10 @@ impl<R: CustomResource> Handler<R> {
     /// PUTs the answer and remembers what became of it.
     async fn deliver(&self, key: Option<String>, url: &str, body: Vec<u8>, deadline: Instant) -> Delivery {
         let delivery = Delivery::from_send(self.sender.send(url, body.clone(), deadline).await);
-        // The body of the first answer is kept (a request is answered with one body, whatever URL asks).
         if let Some(key) = key {
-            let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut remembered = match served.iter().position(|(k, _)| *k == key) {
-                Some(i) => served.remove(i).map(|(_, r)| r),
-                None => None,
-            }
-            .unwrap_or(Remembered {
-                body,
-                answered: Vec::new(),
-            });
-            if delivery.is_final() && !remembered.answered.iter().any(|u| u == url) {
-                if remembered.answered.len() == ANSWERED_URLS {
-                    remembered.answered.remove(0);
-                }
-                remembered.answered.push(url.to_owned());
-            }
-            if served.len() == REMEMBERED {
-                served.pop_front();
-            }
-            served.push_back((key, remembered));
+            self.memory.remember(key, url, body, delivery.is_final());
         }
         delivery
-    }
-
-    /// Runs the resource's work on its own task, stopping it at the deadline and catching its panics.
-    async fn run_work(
-        &self,
-        request: &Request,
-        record: &Arc<R::Record>,
-        deadline: Instant,
-    ) -> Result<Success, Failure> {
-        // The margin is kept for the answer, but never more than a third of the time left: a function whose
-        // Timeout was left at Lambda's default of 3 s still gets to do its work.
-        let left = deadline.saturating_duration_since(Instant::now());
-        let margin = self.answer_margin.min(left / 3);
-        let work_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
-        let (resource, mut req, rec) = (Arc::clone(&self.resource), request.clone(), Arc::clone(record));
-        req.work_deadline = Some(work_deadline);
-        let mut task = tokio::spawn(async move {
-            match req.request_type {
-                RequestType::Create => resource.create(&req, &rec).await,
-                RequestType::Update => resource.update(&req, &rec).await,
-                RequestType::Delete => resource.delete(&req, &rec).await,
-            }
-        });
-        tokio::select! {
-            joined = &mut task => match joined {
-                Ok(result) => result,
-                Err(e) if e.is_panic() => {
-                    let payload = e.into_panic();
-                    let msg = payload
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "no message".into());
-                    Err(Failure::new(format!("internal error: the handler panicked: {msg}")))
-                }
-                Err(_) => Err(Failure::new("internal error: the handler task was cancelled")),
-            },
-            () = tokio::time::sleep_until(work_deadline.into()) => {
-                task.abort();
-                // Undo on its own task too (a panic there must not escape), within half the margin.
-                let (resource, req, rec) = (Arc::clone(&self.resource), request.clone(), Arc::clone(record));
-                let mut undo = tokio::spawn(async move { resource.undo_after_deadline(&req, &rec).await });
-                if tokio::time::timeout(margin / 2, &mut undo).await.is_err() {
-                    // Not left running into the next event (or past the freeze of this sandbox).
-                    undo.abort();
-                }
-                Err(Failure::new(format!(
-                    "timed out: the {} did not finish {:.1} s before the Lambda deadline and was stopped; \
-                     raise the function's Timeout or retry",
-                    request.request_type.as_str(),
-                    margin.as_secs_f64()
-                )))
-            }
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! resource never sees the ResponseURL, so it cannot forget to answer or answer twice.
 
 use super::event::Request;
+use super::invocation::Invocation;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -41,12 +42,24 @@ pub trait CustomResource: Send + Sync + 'static {
     /// [`CustomResource::undo_after_deadline`].
     type Record: Default + fmt::Display + Send + Sync + 'static;
 
-    fn create(&self, request: &Request, record: &Self::Record)
-    -> impl Future<Output = Result<Success, Failure>> + Send;
-    fn update(&self, request: &Request, record: &Self::Record)
-    -> impl Future<Output = Result<Success, Failure>> + Send;
-    fn delete(&self, request: &Request, record: &Self::Record)
-    -> impl Future<Output = Result<Success, Failure>> + Send;
+    fn create(
+        &self,
+        request: &Request,
+        invocation: &Invocation,
+        record: &Self::Record,
+    ) -> impl Future<Output = Result<Success, Failure>> + Send;
+    fn update(
+        &self,
+        request: &Request,
+        invocation: &Invocation,
+        record: &Self::Record,
+    ) -> impl Future<Output = Result<Success, Failure>> + Send;
+    fn delete(
+        &self,
+        request: &Request,
+        invocation: &Invocation,
+        record: &Self::Record,
+    ) -> impl Future<Output = Result<Success, Failure>> + Send;
 
     /// The physical id to answer if a Create fails or times out without saying otherwise.
     fn create_failure_id(&self, request: &Request) -> Option<String> {
@@ -57,8 +70,13 @@ pub trait CustomResource: Send + Sync + 'static {
     /// Called when the work was stopped at the deadline, with part of the answer margin, to undo what must not
     /// outlive a failed request. `record` is what the stopped work recorded; decide from facts, not hopes: a
     /// call in flight may or may not have taken effect. Best effort; by default nothing.
-    fn undo_after_deadline(&self, request: &Request, record: &Self::Record) -> impl Future<Output = ()> + Send {
-        let _ = (request, record);
+    fn undo_after_deadline(
+        &self,
+        request: &Request,
+        invocation: &Invocation,
+        record: &Self::Record,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (request, invocation, record);
         async {}
     }
 }

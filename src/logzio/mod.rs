@@ -12,6 +12,8 @@ pub mod fake;
 pub mod http;
 #[cfg(test)]
 mod redact_tests;
+mod secrets;
+mod wire;
 
 use crate::iam::{CallLog, CallState};
 use crate::properties::LogzioRegion;

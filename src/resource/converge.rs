@@ -123,10 +123,11 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
     pub(super) async fn create_role(
         &self,
         req: &Request,
+        inv: &Invocation,
         log: &CallLog,
     ) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
         let iam = Session::new(&self.iam, log);
-        let parsed = parse(req, &self.limits).map_err(|e| (e, self.create_failure_id(req)))?;
+        let parsed = parse(req, inv, &self.limits).map_err(|e| (e, self.create_failure_id(req)))?;
         let (spec, owner) = (&parsed.spec, owner(req));
         let name = match &spec.role_name {
             Some(n) => n.to_string(),
@@ -142,15 +143,20 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         create_fresh(&iam, &d, &owner).await.map_err(|e| (e, Some(name)))
     }
 
-    pub(super) async fn update_role(&self, req: &Request, log: &CallLog) -> Result<RoleRef, ArchiveRoleError> {
+    pub(super) async fn update_role(
+        &self,
+        req: &Request,
+        inv: &Invocation,
+        log: &CallLog,
+    ) -> Result<RoleRef, ArchiveRoleError> {
         let iam = Session::new(&self.iam, log);
         // A refusal that guards only writes (the deployment's allowances, narrowed since the role was made) does
         // not stop a return to a state IAM holds: the properties are read without them, and the refusal stands
         // unless the plan is empty. So CloudFormation's rollback to the old properties succeeds with no write.
         let held_limits = self.limits.as_ref().ok().map(Limits::as_held);
-        let (parsed, mut refusal) = match (parse(req, &self.limits), &held_limits) {
+        let (parsed, mut refusal) = match (parse(req, inv, &self.limits), &held_limits) {
             (Ok(p), _) => (p, None),
-            (Err(e), Some(held)) => match parse_as_held(req, held) {
+            (Err(e), Some(held)) => match parse_as_held(req, inv, held) {
                 Ok(p) => (p, Some(e)),
                 Err(_) => return Err(e),
             },

@@ -17,7 +17,7 @@ pub mod target;
 mod tests;
 mod trust;
 
-use crate::cfn::{CustomResource, Failure, Request, RequestType, Success};
+use crate::cfn::{CustomResource, Failure, Invocation, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, LogzioError, LogzioErrorKind, LogzioPort, Session as LogzioSession};
@@ -115,13 +115,17 @@ struct Parsed<'a> {
     limits: &'a Limits,
 }
 
-fn parse<'a>(req: &Request, limits: &'a Result<Limits, LimitsError>) -> Result<Parsed<'a>, ArchiveRoleError> {
-    parse_as_held(req, preflight::limits(limits, "makes no role")?)
+fn parse<'a>(
+    req: &Request,
+    inv: &Invocation,
+    limits: &'a Result<Limits, LimitsError>,
+) -> Result<Parsed<'a>, ArchiveRoleError> {
+    parse_as_held(req, inv, preflight::limits(limits, "makes no role")?)
 }
 
 /// [`parse`] with these limits (an Update's second reading uses [`Limits::as_held`]).
-fn parse_as_held<'a>(req: &Request, limits: &'a Limits) -> Result<Parsed<'a>, ArchiveRoleError> {
-    let preflight::Stack { partition, account } = preflight::stack(req)?;
+fn parse_as_held<'a>(req: &Request, inv: &Invocation, limits: &'a Limits) -> Result<Parsed<'a>, ArchiveRoleError> {
+    let preflight::Stack { partition, account } = preflight::stack(req, inv)?;
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
     // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.
@@ -191,22 +195,22 @@ fn redacted(req: &Request, mut f: Failure) -> Failure {
 impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
     type Record = CallLog;
 
-    async fn create(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        match self.create_role(req, log).await {
+    async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        match self.create_role(req, inv, log).await {
             Ok(role) => Ok(success(role)),
             Err((e, id)) => Err(redacted(req, failure(&e, id))),
         }
     }
 
-    async fn update(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        self.update_role(req, log)
+    async fn update(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        self.update_role(req, inv, log)
             .await
             .map(success)
             .map_err(|e| redacted(req, failure(&e, None)))
     }
 
-    async fn delete(&self, req: &Request, log: &CallLog) -> Result<Success, Failure> {
-        match self.delete_role(req, log).await {
+    async fn delete(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
+        match self.delete_role(req, inv, log).await {
             Ok(()) => Ok(Success {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),
@@ -229,7 +233,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
     /// A role that existed before (a rollback's target, even one our CreateRole was refused for or is still in
     /// flight for) is kept, as is the current role. A Create needs nothing: its FAILED answer names the role, and
     /// CloudFormation's rollback Delete removes it.
-    async fn undo_after_deadline(&self, req: &Request, log: &CallLog) {
+    async fn undo_after_deadline(&self, req: &Request, _: &Invocation, log: &CallLog) {
         if req.request_type != RequestType::Update {
             return;
         }

@@ -41,6 +41,11 @@ fn request(request_type: RequestType, properties: Value, physical: Option<&str>)
     req
 }
 
+/// The invocation the protocol makes: received by no known function, 30 s of work left.
+fn inv() -> Invocation {
+    Invocation::new(None, std::time::Instant::now() + Duration::from_secs(30))
+}
+
 struct World {
     iam: FakeIam,
     resource: ArchiveRole<FakeIam, FakeLogzio>,
@@ -59,7 +64,7 @@ impl World {
         let log = CallLog::default();
         let result = self
             .resource
-            .create(&request(RequestType::Create, properties, None), &log)
+            .create(&request(RequestType::Create, properties, None), &inv(), &log)
             .await;
         (result, log)
     }
@@ -67,22 +72,22 @@ impl World {
     async fn update(&self, physical: &str, properties: Value) -> (Result<Success, Failure>, CallLog) {
         let log = CallLog::default();
         let req = request(RequestType::Update, properties, Some(physical));
-        (self.resource.update(&req, &log).await, log)
+        (self.resource.update(&req, &inv(), &log).await, log)
     }
 
     async fn delete(&self, physical: &str, properties: Value) -> (Result<Success, Failure>, CallLog) {
         let log = CallLog::default();
         let req = request(RequestType::Delete, properties, Some(physical));
-        (self.resource.delete(&req, &log).await, log)
+        (self.resource.delete(&req, &inv(), &log).await, log)
     }
 
     /// An Update that the deadline stops after `after`, then the undo, as the protocol runs them.
     async fn stopped_update(&self, physical: &str, properties: Value) -> CallLog {
         let log = CallLog::default();
         let req = request(RequestType::Update, properties, Some(physical));
-        let stopped = tokio::time::timeout(Duration::from_millis(50), self.resource.update(&req, &log)).await;
+        let stopped = tokio::time::timeout(Duration::from_millis(50), self.resource.update(&req, &inv(), &log)).await;
         assert!(stopped.is_err(), "the update was meant to hang: {stopped:?}");
-        self.resource.undo_after_deadline(&req, &log).await;
+        self.resource.undo_after_deadline(&req, &inv(), &log).await;
         log
     }
 
@@ -411,12 +416,15 @@ async fn create_under(
     properties: Value,
 ) -> (Result<Success, Failure>, CallLog) {
     let resource = ArchiveRole::new(FakeIam::default(), FakeLogzio::default(), limits);
-    let mut req = request(RequestType::Create, properties, None);
-    req.function_arn = Some(format!(
-        "arn:aws:lambda:us-east-1:{function_account}:function:logzio-role"
-    ));
+    let req = request(RequestType::Create, properties, None);
     let log = CallLog::default();
-    (resource.create(&req, &log).await, log)
+    (resource.create(&req, &received_by(function_account), &log).await, log)
+}
+
+/// The invocation of the function in `account`.
+fn received_by(account: &str) -> Invocation {
+    let arn = format!("arn:aws:lambda:us-east-1:{account}:function:logzio-role");
+    Invocation::new(Some(arn), inv().work_deadline)
 }
 
 fn limits(vars: &[(&str, &str)]) -> Limits {
@@ -465,6 +473,19 @@ async fn a_stack_of_another_account_is_refused_before_any_iam_call() {
          999988887777; deploy the handler in the stack's account"
     );
     assert!(log.calls().is_empty(), "{log}");
+    // Its rollback Delete, even naming a role of ours, succeeds with no call and the role kept: no DELETE_FAILED.
+    let w = World::new();
+    let name = w.created(props(json!({}))).await;
+    let req = request(RequestType::Delete, props(json!({})), Some(&name));
+    let log = CallLog::default();
+    assert!(
+        w.resource
+            .delete(&req, &received_by("999988887777"), &log)
+            .await
+            .is_ok()
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    assert!(w.iam.role(&name).is_some());
 }
 
 #[tokio::test]
@@ -494,7 +515,7 @@ async fn invalid_deployment_settings_fail_every_create_saying_so_but_not_a_delet
         props(json!({})),
         Some("logs-archive-ArchiveRole-X"),
     );
-    assert!(resource.delete(&req, &log).await.is_ok());
+    assert!(resource.delete(&req, &inv(), &log).await.is_ok());
 }
 
 #[tokio::test]
@@ -507,7 +528,7 @@ async fn a_role_is_created_with_the_deployments_boundary() {
     );
     let log = CallLog::default();
     let name = resource
-        .create(&request(RequestType::Create, props(json!({})), None), &log)
+        .create(&request(RequestType::Create, props(json!({})), None), &inv(), &log)
         .await
         .expect("created")
         .physical_resource_id;
@@ -546,7 +567,11 @@ async fn with_the_token_the_trust_comes_from_logzio_and_an_update_applies_a_rota
     let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
     let log = CallLog::default();
     let name = resource
-        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .create(
+            &request(RequestType::Create, token_props(json!({})), None),
+            &inv(),
+            &log,
+        )
         .await
         .expect("created")
         .physical_resource_id;
@@ -558,7 +583,7 @@ async fn with_the_token_the_trust_comes_from_logzio_and_an_update_applies_a_rota
     logzio.account(TOKEN_SECRET, "token-1", "406095609952", "logzio:aws:extid:rotated");
     let log = CallLog::default();
     let req = request(RequestType::Update, token_props(json!({})), Some(&name));
-    resource.update(&req, &log).await.expect("updated");
+    resource.update(&req, &inv(), &log).await.expect("updated");
     assert_eq!(log.writes(), ["UpdateAssumeRolePolicy"], "{log}");
     assert_eq!(trusted_external_id(&iam, &name), "logzio:aws:extid:rotated");
 }
@@ -568,7 +593,11 @@ async fn an_account_logzio_names_that_the_deployment_does_not_trust_is_refused_b
     let (resource, _, _) = with_logzio("111122223333", "logzio:aws:extid:x");
     let log = CallLog::default();
     let result = resource
-        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .create(
+            &request(RequestType::Create, token_props(json!({})), None),
+            &inv(),
+            &log,
+        )
         .await;
     assert!(
         reason(&result).starts_with("LogzioApiTokenSecretArn: Logz.io names AWS account 111122223333"),
@@ -583,7 +612,11 @@ async fn a_token_logzio_refuses_fails_naming_the_property_and_logzios_answer() {
     logzio.refuse("GetAssumeRoleDetails", crate::logzio::LogzioErrorKind::Unauthorized, 1);
     let log = CallLog::default();
     let result = resource
-        .create(&request(RequestType::Create, token_props(json!({})), None), &log)
+        .create(
+            &request(RequestType::Create, token_props(json!({})), None),
+            &inv(),
+            &log,
+        )
         .await;
     let r = reason(&result);
     assert!(
@@ -621,9 +654,9 @@ async fn a_create_stopped_at_the_deadline_is_left_to_the_rollback_delete() {
     w.iam.hang("PutRolePolicy");
     let req = request(RequestType::Create, props(json!({"RoleName": "Stopped"})), None);
     let log = CallLog::default();
-    let stopped = tokio::time::timeout(Duration::from_millis(50), w.resource.create(&req, &log)).await;
+    let stopped = tokio::time::timeout(Duration::from_millis(50), w.resource.create(&req, &inv(), &log)).await;
     assert!(stopped.is_err());
-    w.resource.undo_after_deadline(&req, &log).await;
+    w.resource.undo_after_deadline(&req, &inv(), &log).await;
     assert!(
         w.iam.role("Stopped").is_some(),
         "the FAILED answer names it; the rollback Delete removes it"
@@ -670,13 +703,13 @@ async fn returns_but_refuses_a_write(
 ) -> String {
     let log = CallLog::default();
     let back = resource
-        .update(&request(RequestType::Update, held, Some(name)), &log)
+        .update(&request(RequestType::Update, held, Some(name)), &inv(), &log)
         .await;
     assert_eq!(back.expect("held as is").physical_resource_id, name);
     assert!(log.writes().is_empty(), "{log}");
     let log = CallLog::default();
     let refused = resource
-        .update(&request(RequestType::Update, change, Some(name)), &log)
+        .update(&request(RequestType::Update, change, Some(name)), &inv(), &log)
         .await;
     assert!(log.writes().is_empty(), "{log}");
     refused.expect_err("a write is refused").reason
@@ -686,7 +719,11 @@ async fn returns_but_refuses_a_write(
 async fn created_by(resource: &ArchiveRole<FakeIam, FakeLogzio>, properties: Value) -> String {
     let log = CallLog::default();
     let req = request(RequestType::Create, properties, None);
-    resource.create(&req, &log).await.expect("created").physical_resource_id
+    resource
+        .create(&req, &inv(), &log)
+        .await
+        .expect("created")
+        .physical_resource_id
 }
 
 #[tokio::test]

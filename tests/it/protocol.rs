@@ -3,7 +3,7 @@
 //! answer whatever the resource does, once.
 
 use logzio_role::cfn::sender::ResponseSender;
-use logzio_role::cfn::{CustomResource, Delivery, Failure, Handler, NotDelivered, Request, Success};
+use logzio_role::cfn::{CustomResource, Delivery, Failure, Handler, Invocation, NotDelivered, Request, Success};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -28,7 +28,7 @@ impl std::fmt::Display for Notes {
 }
 
 impl Scripted {
-    async fn act(&self, req: &Request, notes: &Notes) -> Result<Success, Failure> {
+    async fn act(&self, req: &Request, inv: &Invocation, notes: &Notes) -> Result<Success, Failure> {
         self.runs.fetch_add(1, Ordering::SeqCst);
         notes.0.lock().expect("lock").push("Started");
         match req.properties["Behave"].as_str().unwrap_or("ok") {
@@ -39,6 +39,21 @@ impl Scripted {
             }
             "fail" => Err(Failure::new("it failed")),
             "long-reason" => Err(Failure::new("x".repeat(10_000))),
+            // What the work was told beside the event.
+            "tell" => Ok(Success {
+                physical_resource_id: "told".into(),
+                data: [
+                    ("FunctionArn".to_owned(), inv.function_arn.clone().unwrap_or_default()),
+                    (
+                        "WorkLeftMs".to_owned(),
+                        inv.work_deadline
+                            .saturating_duration_since(Instant::now())
+                            .as_millis()
+                            .to_string(),
+                    ),
+                ]
+                .into(),
+            }),
             _ => Ok(Success {
                 physical_resource_id: "made-id".into(),
                 data: [("Arn".to_owned(), "arn:x".to_owned())].into(),
@@ -49,14 +64,14 @@ impl Scripted {
 
 impl CustomResource for Scripted {
     type Record = Notes;
-    async fn create(&self, req: &Request, notes: &Notes) -> Result<Success, Failure> {
-        self.act(req, notes).await
+    async fn create(&self, req: &Request, inv: &Invocation, notes: &Notes) -> Result<Success, Failure> {
+        self.act(req, inv, notes).await
     }
-    async fn update(&self, req: &Request, notes: &Notes) -> Result<Success, Failure> {
-        self.act(req, notes).await
+    async fn update(&self, req: &Request, inv: &Invocation, notes: &Notes) -> Result<Success, Failure> {
+        self.act(req, inv, notes).await
     }
-    async fn delete(&self, req: &Request, notes: &Notes) -> Result<Success, Failure> {
-        self.act(req, notes).await
+    async fn delete(&self, req: &Request, inv: &Invocation, notes: &Notes) -> Result<Success, Failure> {
+        self.act(req, inv, notes).await
     }
     fn create_failure_id(&self, _req: &Request) -> Option<String> {
         Some("planned-id".into())
@@ -366,6 +381,26 @@ async fn a_short_lambda_timeout_still_leaves_time_for_the_work() {
         .await
         .expect("answered");
     assert_eq!(out["Status"], "SUCCESS", "{out}");
+}
+
+#[tokio::test]
+async fn the_work_is_told_the_function_that_received_the_event_and_when_to_stop() {
+    let s = cfn(200).await;
+    let h = handler(); // 300 ms kept for the answer
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+    let served = h
+        .handle_payload_as(event("Create", "tell", &s.uri()), soon(10), arn)
+        .await;
+    let data = &served.answer.expect("answered").data;
+    assert_eq!(data["FunctionArn"], arn);
+    let left: u64 = data["WorkLeftMs"].parse().expect("ms");
+    assert!(
+        (9_000..=9_700).contains(&left),
+        "the deadline less the answer's margin: {left} ms"
+    );
+    // No function ARN from the runtime (local tests): none is made up.
+    let served = h.handle_payload(event("Update", "tell", &s.uri()), soon(10)).await;
+    assert_eq!(served.answer.expect("answered").data["FunctionArn"], "");
 }
 
 trait Runs {

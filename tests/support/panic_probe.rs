@@ -4,7 +4,7 @@
 //! fault tier (tests/faults.py) runs this to show, through the real Lambda Runtime API loop, that a panic in the
 //! work is answered FAILED and the process goes on serving.
 
-use logzio_role::cfn::{CustomResource, Failure, Handler, Request, Success};
+use logzio_role::cfn::{CustomResource, Failure, Handler, Invocation, Request, Success};
 use serde_json::value::RawValue;
 
 #[derive(Debug)]
@@ -20,23 +20,23 @@ impl<R> PanicProbe<R> {
 
 impl<R: CustomResource> CustomResource for PanicProbe<R> {
     type Record = R::Record;
-    async fn create(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
+    async fn create(&self, request: &Request, invocation: &Invocation, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.create(request, record).await
+        self.0.create(request, invocation, record).await
     }
-    async fn update(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
+    async fn update(&self, request: &Request, invocation: &Invocation, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.update(request, record).await
+        self.0.update(request, invocation, record).await
     }
-    async fn delete(&self, request: &Request, record: &R::Record) -> Result<Success, Failure> {
+    async fn delete(&self, request: &Request, invocation: &Invocation, record: &R::Record) -> Result<Success, Failure> {
         Self::probe(request);
-        self.0.delete(request, record).await
+        self.0.delete(request, invocation, record).await
     }
     fn create_failure_id(&self, request: &Request) -> Option<String> {
         self.0.create_failure_id(request)
     }
-    async fn undo_after_deadline(&self, request: &Request, record: &R::Record) {
-        self.0.undo_after_deadline(request, record).await
+    async fn undo_after_deadline(&self, request: &Request, invocation: &Invocation, record: &R::Record) {
+        self.0.undo_after_deadline(request, invocation, record).await
     }
 }
 
