@@ -87,15 +87,12 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         spec: &ArchiveSpec,
         api: Option<Api>,
         own: &[u64],
-    ) -> Result<u64, (ArchiveError, Option<u64>)> {
+    ) -> Result<u64, Failed<ArchiveError, u64>> {
         let lz = Session::new(&self.logzio, log);
         // The token, unless the caller read it already (one GetSecretValue per event).
         let api = match api {
             Some(api) => api,
-            None => self
-                .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
-                .await
-                .map_err(|e| (e, None))?,
+            None => self.api(&lz, spec.api.token_secret.as_str(), spec.api.region).await?,
         };
         let settings = settings_of(spec);
         // Nothing in Logz.io says which stack or resource registered an archive, so one that exists is taken as
@@ -104,34 +101,27 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         // the same bucket and role, or an archive registered by hand would otherwise share its id, and the
         // Delete of either would remove the archive the other still uses. (An earlier delivery of this same
         // request to this process is answered from the handler's memory without running again.)
-        let existing = lz.list_archives(&api).await.map_err(|e| (e.into(), None))?;
+        let existing = lz.list_archives(&api).await.map_err(ArchiveError::from)?;
         if let Some(a) = existing.iter().find(|a| own.contains(&a.id)) {
             if !a.shows(&settings) {
-                self.write(&lz, &api, Some(a.id), &settings, inv)
-                    .await
-                    .map_err(|e| (e, None))?;
+                self.write(&lz, &api, Some(a.id), &settings, inv).await?;
             }
             return Ok(a.id);
         }
         if let Some(a) = existing.into_iter().next() {
-            return Err((
-                ArchiveError::AnotherArchive {
-                    id: a.id,
-                    path: a.described(),
-                    like_this_one: a.targets(&settings),
-                },
-                None,
-            ));
+            return Err(ArchiveError::AnotherArchive {
+                id: a.id,
+                path: a.described(),
+                like_this_one: a.targets(&settings),
+            }
+            .into());
         }
-        let made = self
-            .write(&lz, &api, None, &settings, inv)
-            .await
-            .map_err(|e| (e, None))?;
+        let made = self.write(&lz, &api, None, &settings, inv).await?;
         if let Err(e) = self.check_external_id(log, spec, &made).await {
             return match lz.delete_archive(&api, made.id).await {
-                Ok(_) => Err((e, None)),
+                Ok(_) => Err(e.into()),
                 // Still there: the answer names it, so CloudFormation's rollback Delete removes it.
-                Err(_) => Err((e, Some(made.id))),
+                Err(_) => Err(Failed::leaving(e, Some(made.id))),
             };
         }
         Ok(made.id)

@@ -18,7 +18,7 @@ mod create;
 mod delete;
 mod update;
 
-use crate::cfn::{CustomResource, Failure, Invocation, Request, Success};
+use crate::cfn::{CustomResource, Failed, Failure, Invocation, Request, Success};
 use crate::iam::{CallLog, IamError, IamPort, Session as IamSession};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, Archive, ArchiveSettings, LogzioError, LogzioErrorKind, LogzioPort, Session};
@@ -212,13 +212,6 @@ fn success(id: PhysicalId) -> Success {
     }
 }
 
-fn failure(e: &ArchiveError, id: Option<u64>) -> Failure {
-    Failure {
-        reason: e.to_string(),
-        physical_resource_id: id.map(|i| i.to_string()),
-    }
-}
-
 /// When to stop waiting for Logz.io: shortly before the work's deadline, at most [`MAX_ASSUME_WAIT`] from now.
 fn wait_until(inv: &Invocation) -> Instant {
     let d = inv.work_deadline;
@@ -267,13 +260,13 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
     }
 
     async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
-        let spec = parse(req, inv, &self.limits).map_err(|e| failure(&e, None))?;
+        let spec = parse(req, inv, &self.limits).map_err(|e| Failure::new(e.to_string()))?;
         match self.register(inv, log, &spec, None, &[]).await {
             Ok(id) => Ok(success(PhysicalId {
                 archive: id,
                 replaced: None,
             })),
-            Err((e, id)) => Err(failure(&e, id)),
+            Err(failed) => Err(failed.into()),
         }
     }
 
@@ -282,14 +275,14 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
             Ok(id) => Ok(success(id)),
             // A failed Update keeps the old id; an archive a replacement made and could not remove is named in
             // the log (CloudFormation keeps the old id whatever the answer says).
-            Err((e, left)) => {
-                if let Some(id) = left {
+            Err(Failed { error, left_behind }) => {
+                if let Some(id) = left_behind {
                     tracing::warn!(
                         archive = id,
                         "a new archive could not be removed after the update failed"
                     );
                 }
-                Err(failure(&e, None))
+                Err(Failure::new(error.to_string()))
             }
         }
     }
@@ -300,7 +293,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),
             }),
-            Err(e) => Err(failure(&e, None)),
+            Err(e) => Err(Failure::new(e.to_string())),
         }
     }
 }

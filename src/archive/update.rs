@@ -11,8 +11,8 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         req: &Request,
         inv: &Invocation,
         log: &CallLog,
-    ) -> Result<PhysicalId, (ArchiveError, Option<u64>)> {
-        let (spec, refusal) = parse_held(req, inv, &self.limits).map_err(|e| (e, None))?;
+    ) -> Result<PhysicalId, Failed<ArchiveError, u64>> {
+        let (spec, refusal) = parse_held(req, inv, &self.limits)?;
         let current = req.physical_resource_id.as_deref().and_then(PhysicalId::of);
         let own = current.map(|c| c.own()).unwrap_or_default();
         let old = req.old_properties.as_ref().and_then(api_of);
@@ -32,22 +32,16 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
         };
         let Some(id) = current.filter(|_| same_account) else {
             if let Some(e) = refusal {
-                return Err((e, None));
+                return Err(e.into());
             }
             // Another Logz.io account (or no archive yet): a new archive, and CloudFormation deletes the old one;
             // or, on the rollback of such an Update, the archive it replaced.
             return self.register(inv, log, &spec, None, &own).await.map(anew);
         };
         let lz = Session::new(&self.logzio, log);
-        let api = self
-            .api(&lz, spec.api.token_secret.as_str(), spec.api.region)
-            .await
-            .map_err(|e| (e, None))?;
+        let api = self.api(&lz, spec.api.token_secret.as_str(), spec.api.region).await?;
         let settings = settings_of(&spec);
-        let held = self
-            .read_by_id(&lz, &api, id.archive, inv)
-            .await
-            .map_err(|e| (e, None))?;
+        let held = self.read_by_id(&lz, &api, id.archive, inv).await?;
         if let Some(e) = refusal {
             // Only a return to exactly what Logz.io holds needs no write.
             return match held {
@@ -55,7 +49,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
                     tracing::warn!(archive = id.archive, refusal = %e, "Logz.io holds the archive as asked: no write");
                     Ok(id)
                 }
-                _ => Err((e, None)),
+                _ => Err(e.into()),
             };
         }
         match held {
@@ -68,12 +62,8 @@ impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
             }
             Some(a) if a.shows(&settings) => Ok(id),
             Some(_) => {
-                self.write(&lz, &api, Some(id.archive), &settings, inv)
-                    .await
-                    .map_err(|e| (e, None))?;
-                self.read_until_shown(&lz, &api, id.archive, &settings, inv)
-                    .await
-                    .map_err(|e| (e, None))?;
+                self.write(&lz, &api, Some(id.archive), &settings, inv).await?;
+                self.read_until_shown(&lz, &api, id.archive, &settings, inv).await?;
                 Ok(id)
             }
         }

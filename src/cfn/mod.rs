@@ -28,4 +28,4 @@ pub use delivery::{Delivery, NotDelivered, Served};
 pub use event::{Reading, Request, RequestType, read_event, read_raw_event};
 pub use handler::{DEFAULT_ANSWER_MARGIN, Handler, deadline_instant};
 pub use invocation::Invocation;
-pub use resource::{CustomResource, Failure, Success};
+pub use resource::{CustomResource, Failed, Failure, Success};

@@ -33,6 +33,41 @@ impl Failure {
     }
 }
 
+/// A resource's error with what the failed work learned: the id of something it made and could not remove
+/// (`left_behind`), for a Create's answer to name, so that CloudFormation's rollback Delete removes it. Any
+/// error converts into one that left nothing behind, so `?` works on the resource's own errors.
+#[derive(Debug)]
+pub struct Failed<E, Id> {
+    pub error: E,
+    pub left_behind: Option<Id>,
+}
+
+impl<E, Id> Failed<E, Id> {
+    /// `error`, after making `id`, which is still there.
+    pub fn leaving(error: E, id: Option<Id>) -> Self {
+        Failed { error, left_behind: id }
+    }
+}
+
+impl<E, Id> From<E> for Failed<E, Id> {
+    fn from(error: E) -> Self {
+        Failed {
+            error,
+            left_behind: None,
+        }
+    }
+}
+
+impl<E: fmt::Display, Id: fmt::Display> From<Failed<E, Id>> for Failure {
+    /// The Reason is the error's text; the physical id, what was left behind.
+    fn from(f: Failed<E, Id>) -> Failure {
+        Failure {
+            reason: f.error.to_string(),
+            physical_resource_id: f.left_behind.map(|id| id.to_string()),
+        }
+    }
+}
+
 /// Create, update and delete of one kind of resource. The futures must be `Send`: they run on their own task
 /// so that a panic or the deadline can be caught around them.
 pub trait CustomResource: Send + Sync + 'static {
@@ -78,5 +113,21 @@ pub trait CustomResource: Send + Sync + 'static {
     ) -> impl Future<Output = ()> + Send {
         let _ = (request, invocation, record);
         async {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_names_what_it_left_behind_and_an_error_alone_left_nothing() {
+        let left: Failure = Failed::leaving("the policy was refused", Some(42)).into();
+        assert_eq!(
+            (left.reason.as_str(), left.physical_resource_id.as_deref()),
+            ("the policy was refused", Some("42"))
+        );
+        let nothing: Failure = Failed::<_, u64>::from("no such bucket").into();
+        assert_eq!(nothing.physical_resource_id, None);
     }
 }

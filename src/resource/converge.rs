@@ -125,22 +125,24 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         req: &Request,
         inv: &Invocation,
         log: &CallLog,
-    ) -> Result<RoleRef, (ArchiveRoleError, Option<String>)> {
+    ) -> Result<RoleRef, Failed<ArchiveRoleError, String>> {
         let iam = Session::new(&self.iam, log);
-        let parsed = parse(req, inv, &self.limits).map_err(|e| (e, self.create_failure_id(req)))?;
+        // Before any write, the answer names the role the properties ask for: the rollback Delete then finds
+        // nothing, or (a Create delivered again after its first attempt made the role) removes what was made.
+        let before_any_write = |e| Failed::leaving(e, self.create_failure_id(req));
+        let parsed = parse(req, inv, &self.limits).map_err(before_any_write)?;
         let (spec, owner) = (&parsed.spec, owner(req));
         let name = match &spec.role_name {
             Some(n) => n.to_string(),
             None => generated_role_name(&req.stack_id, &req.logical_resource_id, spec.path.as_str()),
         };
-        let trust = self
-            .trust(&parsed, log)
-            .await
-            .map_err(|e| (e, self.create_failure_id(req)))?;
+        let trust = self.trust(&parsed, log).await.map_err(before_any_write)?;
         let d = parsed.desired(name.clone(), &owner, &trust);
         // CreateRole first: a fresh Create (the common, cold case) costs exactly its two writes; a role that
         // already exists is refused by IAM, changing nothing, before we look at it.
-        create_fresh(&iam, &d, &owner).await.map_err(|e| (e, Some(name)))
+        create_fresh(&iam, &d, &owner)
+            .await
+            .map_err(|e| Failed::leaving(e, Some(name)))
     }
 
     pub(super) async fn update_role(

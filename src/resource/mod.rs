@@ -17,7 +17,7 @@ pub mod target;
 mod tests;
 mod trust;
 
-use crate::cfn::{CustomResource, Failure, Invocation, Request, RequestType, Success};
+use crate::cfn::{CustomResource, Failed, Failure, Invocation, Request, RequestType, Success};
 use crate::iam::{CallLog, IamError, IamErrorKind, IamPort, RoleRef, Session};
 use crate::limits::{Limits, LimitsError};
 use crate::logzio::{Api, LogzioError, LogzioErrorKind, LogzioPort, Session as LogzioSession};
@@ -173,13 +173,6 @@ fn success(role: RoleRef) -> Success {
     }
 }
 
-fn failure(e: &ArchiveRoleError, id: Option<String>) -> Failure {
-    Failure {
-        reason: e.to_string(),
-        physical_resource_id: id,
-    }
-}
-
 /// A Reason quotes no external ID: neither an issued one nor the one the properties chose (old or new), in any
 /// case (IAM's and Logz.io's messages may quote what they were sent).
 fn redacted(req: &Request, mut f: Failure) -> Failure {
@@ -198,7 +191,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
     async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
         match self.create_role(req, inv, log).await {
             Ok(role) => Ok(success(role)),
-            Err((e, id)) => Err(redacted(req, failure(&e, id))),
+            Err(failed) => Err(redacted(req, failed.into())),
         }
     }
 
@@ -206,7 +199,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
         self.update_role(req, inv, log)
             .await
             .map(success)
-            .map_err(|e| redacted(req, failure(&e, None)))
+            .map_err(|e| redacted(req, Failure::new(e.to_string())))
     }
 
     async fn delete(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
@@ -215,7 +208,7 @@ impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
                 physical_resource_id: req.physical_resource_id.clone().unwrap_or_default(),
                 data: BTreeMap::new(),
             }),
-            Err(e) => Err(redacted(req, failure(&e, None))),
+            Err(e) => Err(redacted(req, Failure::new(e.to_string()))),
         }
     }
 
