@@ -1,11 +1,11 @@
 //! One function, two resource types: each event goes to the resource its `ResourceType` names. The protocol
 //! layer stays resource-agnostic; this is the one place that knows both types.
 
-use crate::archive::ArchiveRegistration;
+use crate::archive::LogzioArchive;
 use crate::cfn::{CustomResource, Failure, Invocation, Request, Success};
 use crate::iam::{CallLog, IamPort};
 use crate::logzio::LogzioPort;
-use crate::resource::ArchiveRole;
+use crate::role::LogzioRole;
 
 /// The IAM role Logz.io assumes.
 pub const ROLE_TYPE: &str = "Custom::LogzioRole";
@@ -15,8 +15,8 @@ pub const ARCHIVE_TYPE: &str = "Custom::LogzioArchive";
 /// Both resources, sharing the clients.
 #[derive(Debug, Clone)]
 pub struct LogzioResources<P, L> {
-    pub role: ArchiveRole<P, L>,
-    pub archive: ArchiveRegistration<P, L>,
+    pub role: LogzioRole<P, L>,
+    pub archive: LogzioArchive<P, L>,
 }
 
 enum Kind {

@@ -3,8 +3,9 @@
 //!
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
 //! - [`dispatch`]: one function, two resource types (by `ResourceType`).
-//! - [`resource`]: create / update / delete of the archive role (`Custom::LogzioRole`).
-//! - [`archive`]: the archive registered with Logz.io (`Custom::LogzioArchive`).
+//! - [`role`]: `Custom::LogzioRole`, the archive role: trust, converge (Create, Update), delete.
+//! - [`archive`]: `Custom::LogzioArchive`, the archive registered with Logz.io: create, update, delete.
+//! - [`preflight`]: the check of the deployment and the event's stack both resources run first.
 //! - [`logzio`]: the Logz.io port, its adapter (HTTP, and Secrets Manager for the token), the call record.
 //! - [`properties`], [`policy`], [`plan`]: pure parsing, policy documents and the reconcile plan.
 //! - [`limits`] (part of [`properties`]): what the deployment allows (from the environment), which the
@@ -24,7 +25,7 @@ pub mod preflight;
 pub mod properties;
 /// The deployment's limits, a part of [`properties`] (see [`properties::limits`]).
 pub use properties::limits;
-pub mod resource;
+pub mod role;
 pub mod tls;
 
 /// Sets up logging like `lambda_runtime::tracing::init_default_subscriber` (level from `AWS_LAMBDA_LOG_LEVEL` or
@@ -153,8 +154,8 @@ pub async fn parts() -> Result<(Resources, cfn::sender::ResponseSender), lambda_
         std::env::var(logzio::http::API_URL_VAR).ok(),
     );
     let resources = dispatch::LogzioResources {
-        role: resource::ArchiveRole::new(iam.clone(), logzio.clone(), limits.clone()),
-        archive: archive::ArchiveRegistration::new(iam, logzio, limits),
+        role: role::LogzioRole::new(iam.clone(), logzio.clone(), limits.clone()),
+        archive: archive::LogzioArchive::new(iam, logzio, limits),
     };
     Ok((resources, sender))
 }

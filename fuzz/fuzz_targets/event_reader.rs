@@ -8,7 +8,7 @@ use logzio_role::cfn::{Failure, Reading, RequestType, Success, answer, read_raw_
 use logzio_role::limits::{DEFAULT_PATH_PREFIX, Limits};
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::properties::ArchiveRoleSpec;
-use logzio_role::resource::target::failed_create_role_name;
+use logzio_role::role::target::failed_create_role_name;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;

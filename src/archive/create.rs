@@ -4,7 +4,7 @@
 
 use super::*;
 
-impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioArchive<P, L> {
     /// POST (or PUT when `id` is given), retrying while Logz.io's access check fails in a way IAM's propagation
     /// explains (it cannot assume the new role yet, or cannot write with its new policy yet).
     ///

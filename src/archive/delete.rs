@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioArchive<P, L> {
     pub(super) async fn delete_archive(
         &self,
         req: &Request,

@@ -103,7 +103,7 @@ impl From<LogzioError> for ArchiveError {
 /// The archive-registration resource: Logz.io (with Secrets Manager for the token) and IAM (to read the role's
 /// trust), lent to every event.
 #[derive(Debug, Clone)]
-pub struct ArchiveRegistration<P, L> {
+pub struct LogzioArchive<P, L> {
     iam: P,
     logzio: L,
     limits: Result<Limits, LimitsError>,
@@ -231,9 +231,9 @@ fn cut_off(left: Duration) -> LogzioError {
     }
 }
 
-impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioArchive<P, L> {
     pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
-        ArchiveRegistration { iam, logzio, limits }
+        LogzioArchive { iam, logzio, limits }
     }
 
     async fn api(&self, lz: &Session<'_, L>, secret: &str, region: LogzioRegion) -> Result<Api, ArchiveError> {
@@ -252,7 +252,7 @@ fn api_of(properties: &Value) -> Option<(String, LogzioRegion)> {
     Some((secret, region))
 }
 
-impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRegistration<P, L> {
+impl<P: IamPort, L: LogzioPort> CustomResource for LogzioArchive<P, L> {
     type Record = CallLog;
 
     async fn undo_after_deadline(&self, req: &Request, inv: &Invocation, log: &CallLog) {

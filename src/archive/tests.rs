@@ -59,7 +59,7 @@ fn trust(grants: &[(&str, &str)]) -> Value {
 struct World {
     logzio: FakeLogzio,
     iam: FakeIam,
-    archive: ArchiveRegistration<FakeIam, FakeLogzio>,
+    archive: LogzioArchive<FakeIam, FakeLogzio>,
 }
 
 impl World {
@@ -78,7 +78,7 @@ impl World {
         role.role.trust_policy = trust(&[("406095609952", EXTERNAL_ID)]);
         iam.insert(role, SystemTime::now());
         World {
-            archive: ArchiveRegistration::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
+            archive: LogzioArchive::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
             logzio,
             iam,
         }
@@ -586,7 +586,7 @@ async fn a_stack_of_another_account_than_the_functions_is_refused_before_any_cal
 async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_call() {
     let w = World::new();
     let only_acme = Limits::from_vars(|v| (v == "LOGZIO_ALLOWED_BUCKETS").then(|| "acme-*".to_owned()));
-    let archive = ArchiveRegistration::new(w.iam.clone(), w.logzio.clone(), only_acme);
+    let archive = LogzioArchive::new(w.iam.clone(), w.logzio.clone(), only_acme);
     let log = CallLog::default();
     let req = request(
         RequestType::Create,
@@ -606,7 +606,7 @@ async fn a_bucket_the_deployment_does_not_allow_is_refused_before_any_call() {
 async fn a_bucket_the_deployment_no_longer_allows_does_not_block_a_return_to_what_logzio_holds() {
     let w = World::new();
     let id = w.created().await;
-    let narrowed = ArchiveRegistration::new(
+    let narrowed = LogzioArchive::new(
         w.iam.clone(),
         w.logzio.clone(),
         Limits::from_vars(|v| (v == crate::limits::ALLOWED_BUCKETS_VAR).then(|| "other-*".to_owned())),

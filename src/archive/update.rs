@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<P: IamPort, L: LogzioPort> ArchiveRegistration<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioArchive<P, L> {
     /// The physical id after the Update: the request's own when the archive stays, `new-replacing-old` when it
     /// was registered anew (CloudFormation then deletes the old one), the replaced one's on a return to it.
     pub(super) async fn update_archive(

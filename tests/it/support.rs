@@ -4,14 +4,14 @@
 use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_iam::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
-use logzio_role::archive::ArchiveRegistration;
+use logzio_role::archive::LogzioArchive;
 use logzio_role::cfn::sender::ResponseSender;
 use logzio_role::cfn::{Delivery, Handler};
 use logzio_role::dispatch::LogzioResources;
 use logzio_role::iam::sdk::SdkIam;
 use logzio_role::limits::Limits;
 use logzio_role::logzio::http::{HttpLogzio, Secrets};
-use logzio_role::resource::ArchiveRole;
+use logzio_role::role::LogzioRole;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -210,8 +210,8 @@ impl World {
         let iam = iam_client(moto(), &account, Arc::default(), Arc::default());
         let (sdk, lz) = (SdkIam::new(handler_client), logzio(&account, None));
         let resources = LogzioResources {
-            role: ArchiveRole::new(sdk.clone(), lz.clone(), Ok(limits.clone())),
-            archive: ArchiveRegistration::new(sdk, lz, Ok(limits)),
+            role: LogzioRole::new(sdk.clone(), lz.clone(), Ok(limits.clone())),
+            archive: LogzioArchive::new(sdk, lz, Ok(limits)),
         };
         let handler = Handler::new(resources, ResponseSender::new().expect("http client"))
             .with_answer_margin(Duration::from_millis(1000));

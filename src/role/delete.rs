@@ -10,7 +10,7 @@ pub(super) async fn remove_role<P: IamPort>(
     iam: &Session<'_, P>,
     role: &str,
     known_policy: Option<&str>,
-) -> Result<(), ArchiveRoleError> {
+) -> Result<(), RoleError> {
     let gone = |r: Result<Option<RoleRef>, IamError>| match r {
         Err(e) if !e.is(IamErrorKind::NoSuchEntity) => Err(e),
         _ => Ok(()),
@@ -35,7 +35,7 @@ pub(super) async fn remove_role<P: IamPort>(
 
 /// Removes what blocks a role's deletion: inline policies, managed policy attachments. Instance profiles are
 /// named in the error instead: the function may not change them.
-pub(super) async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Result<(), ArchiveRoleError> {
+pub(super) async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Result<(), RoleError> {
     let listed = |r: Result<Vec<String>, IamError>| match r {
         Err(e) if e.is(IamErrorKind::NoSuchEntity) => Ok(Vec::new()),
         other => other,
@@ -52,7 +52,7 @@ pub(super) async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Resul
     }
     let profiles = listed(iam.list_instance_profiles_for_role(role).await)?;
     if !profiles.is_empty() {
-        return Err(ArchiveRoleError::InInstanceProfiles {
+        return Err(RoleError::InInstanceProfiles {
             role: role.to_owned(),
             profiles: profiles.join(", "),
         });
@@ -60,13 +60,8 @@ pub(super) async fn sweep<P: IamPort>(iam: &Session<'_, P>, role: &str) -> Resul
     Ok(())
 }
 
-impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
-    pub(super) async fn delete_role(
-        &self,
-        req: &Request,
-        inv: &Invocation,
-        log: &CallLog,
-    ) -> Result<(), ArchiveRoleError> {
+impl<P: IamPort, L: LogzioPort> LogzioRole<P, L> {
+    pub(super) async fn delete_role(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<(), RoleError> {
         // The pre-flight's check of the stack: another account's stack (a forged event, or the rollback of a
         // Create refused for it) can own no role here, so its Delete succeeds touching nothing, with no call.
         if let Err(refused) = preflight::stack(req, inv) {

@@ -11,7 +11,7 @@ pub(super) async fn ensure<P: IamPort>(
     d: &DesiredRole,
     owner: &Owner,
     existing: Option<ActualRole>,
-) -> Result<RoleRef, ArchiveRoleError> {
+) -> Result<RoleRef, RoleError> {
     match existing {
         Some(actual) => converge(iam, d, owner, actual).await,
         None => create_fresh(iam, d, owner).await,
@@ -24,19 +24,19 @@ pub(super) async fn converge<P: IamPort>(
     d: &DesiredRole,
     owner: &Owner,
     mut actual: ActualRole,
-) -> Result<RoleRef, ArchiveRoleError> {
+) -> Result<RoleRef, RoleError> {
     if !owner.owns(&actual.tags) {
-        return Err(ArchiveRoleError::ForeignRole(d.name.clone()));
+        return Err(RoleError::ForeignRole(d.name.clone()));
     }
     if actual.path != d.path {
-        return Err(ArchiveRoleError::PathChangeNeedsNewName {
+        return Err(RoleError::PathChangeNeedsNewName {
             name: d.name.clone(),
             actual: actual.path,
         });
     }
     if boundary_differs(d, &actual) {
         let none = || "(none)".to_owned();
-        let refusal = ArchiveRoleError::BoundaryDiffers {
+        let refusal = RoleError::BoundaryDiffers {
             name: d.name.clone(),
             actual: actual.permissions_boundary.clone().unwrap_or_else(none),
             wanted: d.permissions_boundary.clone().unwrap_or_else(none),
@@ -59,8 +59,8 @@ pub(super) async fn held_as_is<P: IamPort>(
     d: &DesiredRole,
     owner: &Owner,
     mut actual: ActualRole,
-    refusal: ArchiveRoleError,
-) -> Result<RoleRef, ArchiveRoleError> {
+    refusal: RoleError,
+) -> Result<RoleRef, RoleError> {
     if !owner.owns(&actual.tags) || actual.path != d.path {
         return Err(refusal);
     }
@@ -79,7 +79,7 @@ pub(super) async fn create_fresh<P: IamPort>(
     iam: &Session<'_, P>,
     d: &DesiredRole,
     owner: &Owner,
-) -> Result<RoleRef, ArchiveRoleError> {
+) -> Result<RoleRef, RoleError> {
     let calls = plan(d, None);
     let (create, rest) = calls
         .split_first()
@@ -119,13 +119,13 @@ pub(super) fn empty_create_role(name: &str) -> IamError {
     }
 }
 
-impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioRole<P, L> {
     pub(super) async fn create_role(
         &self,
         req: &Request,
         inv: &Invocation,
         log: &CallLog,
-    ) -> Result<RoleRef, Failed<ArchiveRoleError, String>> {
+    ) -> Result<RoleRef, Failed<RoleError, String>> {
         let iam = Session::new(&self.iam, log);
         // Before any write, the answer names the role the properties ask for: the rollback Delete then finds
         // nothing, or (a Create delivered again after its first attempt made the role) removes what was made.
@@ -150,7 +150,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         req: &Request,
         inv: &Invocation,
         log: &CallLog,
-    ) -> Result<RoleRef, ArchiveRoleError> {
+    ) -> Result<RoleRef, RoleError> {
         let iam = Session::new(&self.iam, log);
         // A refusal that guards only writes (the deployment's allowances, narrowed since the role was made) does
         // not stop a return to a state IAM holds: the properties are read without them, and the refusal stands
@@ -191,26 +191,26 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
             Ok(t) => t,
             // Logz.io names an account the deployment no longer trusts: like any narrowed allowance, that
             // blocks a write, not a return to what IAM holds.
-            Err(ArchiveRoleError::UntrustedLogzioAccount {
+            Err(RoleError::UntrustedLogzioAccount {
                 account,
                 rule,
                 answered,
             }) if existing.is_some() => {
                 let t = (*answered).clone();
-                refusal = refusal.or(Some(ArchiveRoleError::UntrustedLogzioAccount {
+                refusal = refusal.or(Some(RoleError::UntrustedLogzioAccount {
                     account,
                     rule,
                     answered,
                 }));
                 t
             }
-            Err(ArchiveRoleError::Logzio(e)) if e.is(LogzioErrorKind::Transient) => {
+            Err(RoleError::Logzio(e)) if e.is(LogzioErrorKind::Transient) => {
                 match existing.as_ref().and_then(|r| held_trust(r, parsed.limits)) {
                     Some(t) => {
-                        refusal = refusal.or(Some(ArchiveRoleError::Logzio(e)));
+                        refusal = refusal.or(Some(RoleError::Logzio(e)));
                         t
                     }
-                    None => return Err(ArchiveRoleError::Logzio(e)),
+                    None => return Err(RoleError::Logzio(e)),
                 }
             }
             Err(e) => return Err(e),

@@ -48,14 +48,14 @@ fn inv() -> Invocation {
 
 struct World {
     iam: FakeIam,
-    resource: ArchiveRole<FakeIam, FakeLogzio>,
+    resource: LogzioRole<FakeIam, FakeLogzio>,
 }
 
 impl World {
     fn new() -> World {
         let iam = FakeIam::default();
         World {
-            resource: ArchiveRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default())),
+            resource: LogzioRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default())),
             iam,
         }
     }
@@ -415,7 +415,7 @@ async fn create_under(
     function_account: &str,
     properties: Value,
 ) -> (Result<Success, Failure>, CallLog) {
-    let resource = ArchiveRole::new(FakeIam::default(), FakeLogzio::default(), limits);
+    let resource = LogzioRole::new(FakeIam::default(), FakeLogzio::default(), limits);
     let req = request(RequestType::Create, properties, None);
     let log = CallLog::default();
     (resource.create(&req, &received_by(function_account), &log).await, log)
@@ -508,7 +508,7 @@ async fn invalid_deployment_settings_fail_every_create_saying_so_but_not_a_delet
     );
     assert!(reason(&result).contains("LOGZIO_TRUSTED_ACCOUNT_IDS"), "{result:?}");
     assert!(log.calls().is_empty(), "{log}");
-    let resource = ArchiveRole::new(FakeIam::default(), FakeLogzio::default(), bad);
+    let resource = LogzioRole::new(FakeIam::default(), FakeLogzio::default(), bad);
     let log = CallLog::default();
     let req = request(
         RequestType::Delete,
@@ -521,7 +521,7 @@ async fn invalid_deployment_settings_fail_every_create_saying_so_but_not_a_delet
 #[tokio::test]
 async fn a_role_is_created_with_the_deployments_boundary() {
     let boundary = "arn:aws:iam::123456789012:policy/LogzioArchiveBoundary";
-    let resource = ArchiveRole::new(
+    let resource = LogzioRole::new(
         FakeIam::default(),
         FakeLogzio::default(),
         Ok(limits(&[("LOGZIO_ROLE_BOUNDARY_ARN", boundary)])),
@@ -540,11 +540,11 @@ async fn a_role_is_created_with_the_deployments_boundary() {
 const TOKEN_SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logzio-token-AbCdEf";
 
 /// A role resource whose trust comes from a fake Logz.io account naming `aws_account` and `external_id`.
-fn with_logzio(aws_account: &str, external_id: &str) -> (ArchiveRole<FakeIam, FakeLogzio>, FakeIam, FakeLogzio) {
+fn with_logzio(aws_account: &str, external_id: &str) -> (LogzioRole<FakeIam, FakeLogzio>, FakeIam, FakeLogzio) {
     let (iam, logzio) = (FakeIam::default(), FakeLogzio::default());
     logzio.account(TOKEN_SECRET, "token-1", aws_account, external_id);
     (
-        ArchiveRole::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
+        LogzioRole::new(iam.clone(), logzio.clone(), Ok(Limits::default())),
         iam,
         logzio,
     )
@@ -696,7 +696,7 @@ async fn a_rollback_to_the_boundary_it_was_made_with_succeeds_with_no_write() {
 /// The rollback pattern, against `resource`: an Update of role `name` with `held` (what IAM holds) succeeds with
 /// no write, and one with `change` is refused with no write; the refusal's Reason.
 async fn returns_but_refuses_a_write(
-    resource: &ArchiveRole<FakeIam, FakeLogzio>,
+    resource: &LogzioRole<FakeIam, FakeLogzio>,
     name: &str,
     held: Value,
     change: Value,
@@ -716,7 +716,7 @@ async fn returns_but_refuses_a_write(
 }
 
 /// A role created by `resource` with `properties`: its name.
-async fn created_by(resource: &ArchiveRole<FakeIam, FakeLogzio>, properties: Value) -> String {
+async fn created_by(resource: &LogzioRole<FakeIam, FakeLogzio>, properties: Value) -> String {
     let log = CallLog::default();
     let req = request(RequestType::Create, properties, None);
     resource
@@ -729,10 +729,10 @@ async fn created_by(resource: &ArchiveRole<FakeIam, FakeLogzio>, properties: Val
 #[tokio::test]
 async fn limits_narrowed_since_do_not_block_a_return_to_what_iam_holds_but_refuse_any_write() {
     let iam = FakeIam::default();
-    let made = ArchiveRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default()));
+    let made = LogzioRole::new(iam.clone(), FakeLogzio::default(), Ok(Limits::default()));
     let name = created_by(&made, props(json!({}))).await;
     // The deployment now allows other buckets only.
-    let narrowed = ArchiveRole::new(
+    let narrowed = LogzioRole::new(
         iam,
         FakeLogzio::default(),
         Ok(limits(&[("LOGZIO_ALLOWED_BUCKETS", "other-*")])),
@@ -769,7 +769,7 @@ async fn a_logzio_account_no_longer_trusted_does_not_block_a_return_to_what_iam_
     let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
     let name = created_by(&resource, token_props(json!({}))).await;
     // The deployment now trusts another Logz.io account only.
-    let narrowed = ArchiveRole::new(
+    let narrowed = LogzioRole::new(
         iam,
         logzio,
         Ok(limits(&[("LOGZIO_TRUSTED_ACCOUNT_IDS", "111122223333")])),

@@ -3,14 +3,14 @@
 
 use super::*;
 
-impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
+impl<P: IamPort, L: LogzioPort> LogzioRole<P, L> {
     pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
-        ArchiveRole { iam, logzio, limits }
+        LogzioRole { iam, logzio, limits }
     }
 
     /// The account and external ID the role trusts: from the properties, or from Logz.io's API (the token from
     /// Secrets Manager), held to the deployment's trusted accounts either way.
-    pub(super) async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, ArchiveRoleError> {
+    pub(super) async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, RoleError> {
         let (api, given_account) = match &parsed.spec.trust {
             TrustSource::Given(t) => return Ok(t.clone()),
             TrustSource::FromLogzio { api, account } => (api, account),
@@ -19,20 +19,20 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         let token = lz
             .api_token(api.token_secret.as_str())
             .await
-            .map_err(ArchiveRoleError::Logzio)?;
+            .map_err(RoleError::Logzio)?;
         let details = lz
             .assume_role_details(&Api {
                 region: api.region,
                 token,
             })
             .await
-            .map_err(ArchiveRoleError::Logzio)?;
-        let invalid = |what: &'static str| move |rule: String| ArchiveRoleError::LogzioAnswer { what, rule };
+            .map_err(RoleError::Logzio)?;
+        let invalid = |what: &'static str| move |rule: String| RoleError::LogzioAnswer { what, rule };
         let account: AccountId = details.aws_account_id.parse().map_err(invalid("an AWS account"))?;
         if let Some(given) = given_account
             && given != &account
         {
-            return Err(ArchiveRoleError::LogzioAccountDiffers {
+            return Err(RoleError::LogzioAccountDiffers {
                 given: given.to_string(),
                 logzio: account.to_string(),
             });
@@ -40,7 +40,7 @@ impl<P: IamPort, L: LogzioPort> ArchiveRole<P, L> {
         let external_id: ExternalId = details.external_id.parse().map_err(invalid("an external ID"))?;
         match parsed.limits.trusts(account.clone()) {
             Ok(account) => Ok(Trust { account, external_id }),
-            Err(rule) => Err(ArchiveRoleError::UntrustedLogzioAccount {
+            Err(rule) => Err(RoleError::UntrustedLogzioAccount {
                 account: details.aws_account_id.clone(),
                 rule,
                 answered: Box::new(Trust { account, external_id }),

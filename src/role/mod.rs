@@ -36,7 +36,7 @@ pub const DELETE_ROUNDS: u32 = 3;
 
 /// Why an operation on the archive role failed; the Display text is the Reason CloudFormation shows.
 #[derive(Debug, thiserror::Error)]
-pub enum ArchiveRoleError {
+pub enum RoleError {
     #[error(transparent)]
     Properties(#[from] PropertyErrors),
     #[error(transparent)]
@@ -91,7 +91,7 @@ pub enum ArchiveRoleError {
 /// The archive-role resource: the IAM port, Logz.io (for the trust, when a token secret is given) and the
 /// deployment's limits, lent to every event.
 #[derive(Debug, Clone)]
-pub struct ArchiveRole<P, L> {
+pub struct LogzioRole<P, L> {
     iam: P,
     logzio: L,
     /// Invalid settings are kept as the error, so that every Create and Update is answered FAILED saying so
@@ -119,12 +119,12 @@ fn parse<'a>(
     req: &Request,
     inv: &Invocation,
     limits: &'a Result<Limits, LimitsError>,
-) -> Result<Parsed<'a>, ArchiveRoleError> {
+) -> Result<Parsed<'a>, RoleError> {
     parse_as_held(req, inv, preflight::limits(limits, "makes no role")?)
 }
 
 /// [`parse`] with these limits (an Update's second reading uses [`Limits::as_held`]).
-fn parse_as_held<'a>(req: &Request, inv: &Invocation, limits: &'a Limits) -> Result<Parsed<'a>, ArchiveRoleError> {
+fn parse_as_held<'a>(req: &Request, inv: &Invocation, limits: &'a Limits) -> Result<Parsed<'a>, RoleError> {
     let preflight::Stack { partition, account } = preflight::stack(req, inv)?;
     let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
     // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
@@ -137,7 +137,7 @@ fn parse_as_held<'a>(req: &Request, inv: &Invocation, limits: &'a Limits) -> Res
         spec.kms_key_arn.as_ref(),
     ));
     if size > INLINE_POLICY_LIMIT {
-        return Err(ArchiveRoleError::PolicyTooLarge(size));
+        return Err(RoleError::PolicyTooLarge(size));
     }
     Ok(Parsed {
         spec,
@@ -185,7 +185,7 @@ fn redacted(req: &Request, mut f: Failure) -> Failure {
     f
 }
 
-impl<P: IamPort, L: LogzioPort> CustomResource for ArchiveRole<P, L> {
+impl<P: IamPort, L: LogzioPort> CustomResource for LogzioRole<P, L> {
     type Record = CallLog;
 
     async fn create(&self, req: &Request, inv: &Invocation, log: &CallLog) -> Result<Success, Failure> {
