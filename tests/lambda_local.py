@@ -16,8 +16,8 @@
 `demo` plays one stack with both resources: the role (its trust from Logz.io's API, from the token) and the
 archive registered in Logz.io, each created, updated in place and deleted (and one invalid Create), and prints a
 transcript: the answer CloudFormation would get, the role as IAM holds it, and the archive as Logz.io holds it
-after each step. `--check` also asserts the outcomes and that neither the ResponseURL's signature, the API token
-nor an external ID ever reached the handler's logs or an answer, and exits non-zero otherwise.
+after each step. What it shows is asserted by the test tiers (tests/faults.py runs the same binary under this
+Runtime API), not here.
 """
 
 import argparse
@@ -484,7 +484,6 @@ def token_props(props, secret_arn):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("binary", help="the built logzio-role binary")
-    ap.add_argument("--check", action="store_true", help="assert the outcomes; exit 1 on any failure")
     ap.add_argument("--quiet", action="store_true", help="no transcript")
     args = ap.parse_args()
 
@@ -501,19 +500,11 @@ def main():
     masks = {EXTERNAL_ID: "<ExternalId>", issued: "<Logz.io's external ID>"}
     lam = LocalLambda()
     log = []
-    proc = start_binary(args.binary, lam, moto_port, log, args.check, logzio_url=fake.url)
-    checks = []
-    every_answer = []
-
-    def check(name, ok, detail=""):
-        checks.append((name, bool(ok), detail))
+    proc = start_binary(args.binary, lam, moto_port, log, False, logzio_url=fake.url)
 
     def deliver(title, event):
         fake.calls()
         result, answers = lam.invoke(event)
-        every_answer.extend(answers)
-        check(f"{title}: delivered once, no redelivery", len(lam.last["deliveries"]) == 1
-              and sum(a["status"] == 200 for a in answers) == 1, (lam.last, answers))
         body = json.loads(answers[-1]["body"]) if answers else {}
         return result, answers, body
 
@@ -548,61 +539,24 @@ def main():
         answers, body, state = step("Create role (trust from Logz.io's API, with the token)", create)
         name = body.get("PhysicalResourceId", "")
         role_arn = (body.get("Data") or {}).get("Arn", "")
-        check("create answered SUCCESS once", len(answers) == 1 and body.get("Status") == "SUCCESS", body)
-        check("answer has no Content-Type", answers and not answers[0]["content_type"], answers)
-        check("role exists with the Logz.io trust", state and state["Trust"]["Statement"][0]["Principal"]["AWS"]
-              == "arn:aws:iam::406095609952:root", state)
-        check("the trust requires the external ID Logz.io issued", state and state["Trust"]["Statement"][0]
-              .get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId") == "<Logz.io's external ID>",
-              state)
-        check("role has the archive policy", state and "LogzioArchiveAccess" in state["InlinePolicies"], state)
-        check("Data has the role's Arn", state and role_arn == state["Arn"], (body, state))
 
         archive = load_event("archive-create.json")
         archive["ResourceProperties"].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
         answers, body, held, calls = archive_step("Create archive (Logz.io archives to the bucket with the role)",
                                                   archive)
         archive_id = body.get("PhysicalResourceId", "")
-        check("archive create answered SUCCESS with the archive id", body.get("Status") == "SUCCESS"
-              and (body.get("Data") or {}).get("ArchiveId") == archive_id, body)
-        got = held[0]["settings"] if len(held) == 1 else {}
-        s3 = got.get("amazonS3StorageSettings", {})
-        check("Logz.io holds one archive, with that id, the bucket and the role's ARN", len(held) == 1
-              and str(held[0]["id"]) == archive_id and s3.get("path") == "acme-logzio-archive/logzio"
-              and s3.get("s3IamCredentials", {}).get("arn") == role_arn and got.get("enabled") is True
-              and got.get("compressed") is True, held)
-        check("Logz.io presents the external ID the role trusts",
-              s3.get("s3IamCredentials", {}).get("externalId") == "<Logz.io's external ID>", held)
-        check("the new role was refused at first, and the handler waited it out",
-              [c for c in calls if c[0] == "POST"][-1:] == [("POST", "/v2/archive/settings", 200)]
-              and any(c[:2] == ("POST", "/v2/archive/settings") and c[2] == 400 for c in calls), calls)
 
         archive_update = load_event("archive-update.json")
         archive_update["PhysicalResourceId"] = archive_id
         for key in ("ResourceProperties", "OldResourceProperties"):
             archive_update[key].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
         answers, body, held, calls = archive_step("Update archive (Compressed false: in place)", archive_update)
-        check("archive update answered SUCCESS with the same id", body.get("Status") == "SUCCESS"
-              and body.get("PhysicalResourceId") == archive_id, body)
-        check("Logz.io holds the same archive, now uncompressed", len(held) == 1 and str(held[0]["id"]) == archive_id
-              and held[0]["settings"]["compressed"] is False and held[0]["settings"]["enabled"] is True, held)
-        check("updated with one PUT, no POST or DELETE", [c[0] for c in calls if c[0] != "GET"] == ["PUT"], calls)
 
         update = load_event("update.json")
         update["PhysicalResourceId"] = name
         for key in ("ResourceProperties", "OldResourceProperties"):
             update[key] = token_props(update[key], secret_arn)
         answers, body, state = step("Update role (KeyPrefix, MaxSessionDuration, Tags: in place)", update, name)
-        check("update answered SUCCESS with the same id",
-              body.get("Status") == "SUCCESS" and body.get("PhysicalResourceId") == name, body)
-        check("update applied in place", state and state["MaxSessionDuration"] == 7200
-              and "acme-logzio-archive" in (state["Description"] or "")
-              and state["Tags"].get("team") == "observability"
-              and state["InlinePolicies"]["LogzioArchiveAccess"]["Statement"][1]["Resource"]
-              == "arn:aws:s3:::acme-logzio-archive/logzio/*", state)
-        check("the trust still requires Logz.io's external ID", state and state["Trust"]["Statement"][0]
-              .get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId") == "<Logz.io's external ID>",
-              state)
 
         bad = load_event("create.json")
         bad["LogicalResourceId"] = "TypoRole"
@@ -610,47 +564,22 @@ def main():
         props["Bucketname"] = props.pop("BucketName")
         props["MaxSessionDuration"] = "90000"
         answers, body, _ = step("Create with a typo and a bad value", bad)
-        check("invalid create answered FAILED naming the properties", body.get("Status") == "FAILED"
-              and "Bucketname: unknown property" in body.get("Reason", "")
-              and "MaxSessionDuration" in body.get("Reason", ""), body)
 
         archive_delete = load_event("archive-delete.json")
         archive_delete["PhysicalResourceId"] = archive_id
         archive_delete["ResourceProperties"].update(LogzioApiTokenSecretArn=secret_arn, RoleArn=role_arn)
         answers, body, held, calls = archive_step("Delete archive", archive_delete)
-        check("archive delete answered SUCCESS", body.get("Status") == "SUCCESS", body)
-        check("Logz.io holds no archive", held == [], held)
-        check("deleted by its id", ("DELETE", f"/v2/archive/settings/{archive_id}", 200) in calls, calls)
 
         delete = load_event("delete.json")
         delete["PhysicalResourceId"] = name
         delete["ResourceProperties"] = token_props(delete["ResourceProperties"], secret_arn)
         answers, body, state = step("Delete role", delete, name)
-        check("delete answered SUCCESS", body.get("Status") == "SUCCESS", body)
-        check("role is gone", state is None, state)
 
         # The handler writes its log line before it returns to the Runtime API; wait for the pump to read it.
         events = 7
         until = time.time() + 5
         while sum("answered" in line for line in log) < events and time.time() < until:
             time.sleep(0.02)
-        text = "\n".join(log)
-        answered = "\n".join(a["body"].decode(errors="replace") for a in every_answer)
-        check("handler logs never show the ResponseURL signature", "LOCAL-SECRET-SIGNATURE" not in text)
-        check("handler logs never show the Logz.io API token", TOKEN not in text)
-        check("handler logs never show the ExternalId", EXTERNAL_ID not in text)
-        check("handler logs never show the external ID Logz.io issued", issued not in text)
-        check("no answer carries the token or an external ID", all(s not in answered
-                                                                   for s in (TOKEN, EXTERNAL_ID, issued)))
-        check("handler logs one line per event", sum("answered" in line for line in log) == events, text)
-        check("process kept serving", proc.poll() is None)
-        if args.check:
-            def is_json(line):
-                try:
-                    return isinstance(json.loads(line), dict)
-                except ValueError:
-                    return False
-            check("with AWS_LAMBDA_LOG_FORMAT=JSON every log line is JSON", log and all(map(is_json, log)), text)
         if not args.quiet:
             print("\n=== Handler log (what CloudWatch Logs would show)")
             for line in log:
@@ -661,9 +590,6 @@ def main():
         lam.server.shutdown()
         fake.stop()
         moto.stop()
-
-    if args.check:
-        sys.exit(report(checks, "e2e"))
 
 
 if __name__ == "__main__":

@@ -205,6 +205,37 @@ async fn a_renamed_resource_never_takes_the_live_archive_and_its_rollback_leaves
 }
 
 #[tokio::test]
+async fn an_archive_registered_by_hand_with_other_switches_is_not_taken() {
+    // Same bucket path and role, but disabled: taking it (converging it with a PUT) would answer its id, and the
+    // rollback Delete would remove the user's archive.
+    let w = World::new();
+    let (by_hand, _) = w
+        .run(request(
+            RequestType::Create,
+            props(json!({"Enabled": "false"})),
+            None,
+            None,
+        ))
+        .await;
+    let by_hand = by_hand.expect("registered by hand").physical_resource_id;
+    let before = w.logzio.archives("token-1");
+    let (result, log) = w.run(request(RequestType::Create, props(json!({})), None, None)).await;
+    let failure = result.expect_err("not taken");
+    assert!(
+        failure
+            .reason
+            .contains(&format!("already has an archive (id {by_hand}, to acme-logs)"))
+            && failure.reason.contains("registered by hand"),
+        "{}",
+        failure.reason
+    );
+    assert_eq!(failure.physical_resource_id, None, "the answer does not carry its id");
+    assert_eq!(log.actions(), ["GetSecretValue", "ListArchives"], "no write tried");
+    w.rollback_delete_calls_nothing("Archive-req").await;
+    assert_eq!(w.logzio.archives("token-1"), before, "still there, unchanged");
+}
+
+#[tokio::test]
 async fn a_post_whose_answer_is_lost_is_found_as_the_one_this_request_made() {
     let w = World::new();
     w.logzio.fail_after("CreateArchive", LogzioErrorKind::Transient);
@@ -233,6 +264,12 @@ async fn one_lagging_404_is_not_taken_for_an_archive_deleted_outside() {
     assert_eq!(held.len(), 1, "no second archive");
     assert!(!held[0].settings.enabled);
     assert!(!log.actions().contains(&"CreateArchive"), "{log}");
+    // The 404 (the first GetArchive) is read again by id at once, before the list is consulted.
+    assert_eq!(
+        log.actions()[..4],
+        ["GetSecretValue", "GetArchive", "GetArchive", "UpdateArchive"],
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -468,9 +505,24 @@ async fn an_update_of_an_archive_deleted_outside_registers_it_again() {
             Some(&id),
         ))
         .await;
-    let new_id = result.expect("registered again").physical_resource_id;
-    assert_ne!(new_id, id);
+    let done = result.expect("registered again");
+    let new = &done.data["ArchiveId"];
+    assert_ne!(new, &id);
+    // The physical id records the archive it replaced; Data.ArchiveId is the bare id.
+    assert_eq!(done.physical_resource_id, format!("{new}-replacing-{id}"));
     assert!(!w.logzio.archives("token-1")[0].settings.compressed);
+    // The id changed, so CloudFormation deletes the old one: already gone, a success that leaves the new one.
+    let (deleted, log) = w
+        .run(request(RequestType::Delete, props(json!({})), None, Some(&id)))
+        .await;
+    deleted.expect("gone is deleted");
+    assert_eq!(
+        log.actions(),
+        ["GetSecretValue", "DeleteArchive"],
+        "the archive is gone: {log}"
+    );
+    let held = w.logzio.archives("token-1");
+    assert_eq!((held.len(), held[0].id.to_string()), (1, new.clone()));
 }
 
 #[tokio::test]

@@ -183,6 +183,62 @@ async fn a_create_whose_policy_is_refused_removes_the_role_it_made_and_names_it(
 }
 
 #[tokio::test]
+async fn a_failed_replacement_removes_the_new_role_and_keeps_the_old_one() {
+    let w = World::new();
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    w.iam.refuse("PutRolePolicy", "AccessDenied");
+    let (result, log) = w.update(&old, props(json!({"RoleName": "New"}))).await;
+    assert!(
+        reason(&result).contains("iam:PutRolePolicy on role New failed: AccessDenied"),
+        "{result:?}"
+    );
+    assert_eq!(
+        log.to_string(),
+        "GetRole,CreateRole,PutRolePolicy:AccessDenied,DeleteRole"
+    );
+    assert_eq!(w.iam.role_names(), ["Old"]);
+}
+
+#[tokio::test]
+async fn bad_properties_or_an_id_that_is_no_role_make_no_call() {
+    let w = World::new();
+    // Every broken rule at once, the chosen ExternalId never quoted.
+    let bad = props(
+        json!({"BucketName": "logs-*", "Bucketname": "x", "MaxSessionDuration": "10",
+                           "ExternalId": "has spaces secret"}),
+    );
+    let (result, log) = w.create(bad).await;
+    let r = reason(&result);
+    for p in [
+        "BucketName:",
+        "Bucketname: unknown property",
+        "MaxSessionDuration:",
+        "ExternalId:",
+    ] {
+        assert!(r.contains(p), "{p} missing in {r}");
+    }
+    assert!(!r.contains("secret"), "ExternalId leaked: {r}");
+    assert!(log.calls().is_empty(), "{log}");
+    // Its rollback Delete, with the id the answer named, is harmless.
+    let named = result.expect_err("failed").physical_resource_id.expect("a name");
+    let (deleted, _) = w.delete(&named, props(json!({}))).await;
+    deleted.expect("nothing to delete");
+    // An invalid Update keeps the role as it was.
+    let name = w.created(props(json!({}))).await;
+    let (result, log) = w.update(&name, props(json!({"KmsKeyArn": "arn:aws:s3:::nope"}))).await;
+    assert!(reason(&result).contains("KmsKeyArn: "), "{result:?}");
+    assert!(log.calls().is_empty(), "{log}");
+    // A Delete of an id that is no role name (the protocol's default after a failed Create) calls nothing.
+    let (deleted, log) = w.delete("ArchiveRole-0c1a53d2 not a role", props(json!({}))).await;
+    assert_eq!(
+        deleted.expect("success").physical_resource_id,
+        "ArchiveRole-0c1a53d2 not a role"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    assert_eq!(w.iam.role_names(), [name]);
+}
+
+#[tokio::test]
 async fn a_no_op_update_reads_three_times_and_writes_nothing_with_or_without_role_name() {
     for extra in [json!({}), json!({"RoleName": "Named"})] {
         let w = World::new();

@@ -124,6 +124,15 @@ async fn refusals_carry_logzios_status_and_message_and_never_the_token() {
     let e = lz.list_archives(&api()).await.expect_err("401");
     assert_eq!(e.kind, LogzioErrorKind::Unauthorized);
     assert!(!format!("{e} {e:?} {:?}", api()).contains("secret-token"));
+    // Neither refusal is retried: one POST, one GET.
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .expect("recorded")
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(sent, ["POST", "GET"]);
 }
 
 #[tokio::test]
