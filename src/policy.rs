@@ -5,7 +5,7 @@
 //! own account, and the KMS key only through S3 for that bucket. ARNs use three colons (`arn:aws:s3:::bucket`):
 //! the two-colon form in Logz.io's console guide matches nothing. No I/O here.
 
-use crate::properties::{AccountId, Arn, BucketName, ExternalId, KeyPrefix, is_account_id};
+use crate::properties::{AccountId, Arn, BucketName, ExternalId, KeyPrefix};
 use serde_json::{Value, json};
 
 /// IAM's limit on the inline policies of one role, in characters without whitespace.
@@ -80,19 +80,6 @@ fn dns_suffix(partition: &str) -> &'static str {
     match partition {
         "aws-cn" => "amazonaws.com.cn",
         _ => "amazonaws.com",
-    }
-}
-
-/// The account of a stack, from its StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`); the
-/// account the role's bucket must belong to.
-pub fn stack_account(stack_id: &str) -> Option<&str> {
-    match stack_id.splitn(6, ':').collect::<Vec<_>>()[..] {
-        ["arn", p, "cloudformation", region, account, resource]
-            if !p.is_empty() && !region.is_empty() && is_account_id(account) && resource.starts_with("stack/") =>
-        {
-            Some(account)
-        }
-        _ => None,
     }
 }
 
@@ -295,25 +282,6 @@ mod tests {
         let text = permissions_policy("aws", "123456789012", &s.bucket, &s.key_prefix, None).to_string();
         assert!(text.contains("arn:aws:s3:::my-archive"));
         assert!(!text.contains("arn:aws:s3::my-archive"));
-    }
-
-    #[test]
-    fn stack_account_comes_from_the_stack_id() {
-        let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
-        assert_eq!(stack_account(id), Some("123456789012"));
-        assert_eq!(
-            stack_account("arn:aws-cn:cloudformation:cn-north-1:210987654321:stack/s/id"),
-            Some("210987654321")
-        );
-        for bad in [
-            "not-an-arn",
-            "arn:aws:cloudformation:us-east-1:12345678901:stack/s/id",
-            "arn:aws:cloudformation:us-east-1::stack/s/id",
-            "arn:aws:iam::123456789012:stack/s/id",
-            "arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/id",
-        ] {
-            assert_eq!(stack_account(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -91,9 +91,26 @@ impl Request {
         }
     }
 
-    /// The stack's account from the StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`).
+    /// The stack's account from the StackId: [`stack_account`].
     pub fn stack_account(&self) -> Option<&str> {
-        arn_account(&self.stack_id, "cloudformation")
+        stack_account(&self.stack_id)
+    }
+}
+
+/// The account of a stack, from its StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`); the
+/// account the role's bucket must belong to.
+pub fn stack_account(stack_id: &str) -> Option<&str> {
+    match stack_id.splitn(6, ':').collect::<Vec<_>>()[..] {
+        ["arn", p, "cloudformation", region, account, resource]
+            if !p.is_empty()
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.starts_with("stack/") =>
+        {
+            Some(account)
+        }
+        _ => None,
     }
 }
 
@@ -298,7 +315,26 @@ mod tests {
     }
 
     #[test]
-    fn the_stack_account_comes_from_the_stack_id() {
+    fn stack_account_comes_from_the_stack_id() {
+        let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
+        assert_eq!(stack_account(id), Some("123456789012"));
+        assert_eq!(
+            stack_account("arn:aws-cn:cloudformation:cn-north-1:210987654321:stack/s/id"),
+            Some("210987654321")
+        );
+        for bad in [
+            "not-an-arn",
+            "arn:aws:cloudformation:us-east-1:12345678901:stack/s/id",
+            "arn:aws:cloudformation:us-east-1::stack/s/id",
+            "arn:aws:iam::123456789012:stack/s/id",
+            "arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/id",
+        ] {
+            assert_eq!(stack_account(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_stack_account_comes_from_the_request() {
         let mut r = Request::parse(&event("Create")).expect("ok");
         assert_eq!(r.stack_account(), Some("123456789012"));
         r.stack_id = "arn:aws:cloudformation:us-east-1:12345:stack/s/id".into();

@@ -681,4 +681,3 @@ async fn the_sample_events_run_in_order_as_cloudformation_sends_them() {
     assert_success(&d);
     assert!(writes(&d).is_empty());
 }
-

@@ -3,9 +3,9 @@
 //! that `make policies` runs. Each sample goes through the same path as an event: properties parsed under the
 //! default limits, the account read from the StackId, the desired role built by `DesiredRole::new`.
 
+use logzio_role::cfn::event::stack_account;
 use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner};
-use logzio_role::policy::stack_account;
 use logzio_role::properties::ArchiveRoleSpec;
 use serde_json::{Value, json};
 
