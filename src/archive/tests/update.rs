@@ -263,3 +263,31 @@ async fn a_service_timeout_from_before_the_longer_minimum_blocks_a_write_not_a_r
         reason(&result)
     );
 }
+
+#[tokio::test]
+async fn a_rollback_is_blocked_with_no_write_when_nothing_can_be_verified_or_the_role_is_another_accounts() {
+    let w = World::new();
+    let id = w.created().await;
+    let before = w.logzio.archives("token-1");
+    // Logz.io unreachable: the archive cannot be read, so nothing stands in; FAILED, nothing written.
+    w.logzio.refuse("GetArchive", LogzioErrorKind::Transient, u32::MAX);
+    let back = request(RequestType::Update, props(json!({})), Some(props(json!({}))), Some(&id));
+    let (result, log) = w.run(back).await;
+    assert!(
+        reason(&result).contains("GetArchive"),
+        "names the call that failed: {result:?}"
+    );
+    let writes = ["CreateArchive", "UpdateArchive", "DeleteArchive"];
+    assert!(!log.actions().iter().any(|a| writes.contains(a)), "{log}");
+    // A RoleArn of another account: refused before any call, in an Update as in a Create.
+    let other = props(json!({"RoleArn": "arn:aws:iam::999988887777:role/r"}));
+    let (result, log) = w
+        .run(request(RequestType::Update, other, Some(props(json!({}))), Some(&id)))
+        .await;
+    assert!(
+        reason(&result).starts_with("RoleArn: the role is in account 999988887777"),
+        "{result:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    assert_eq!(w.logzio.archives("token-1"), before);
+}

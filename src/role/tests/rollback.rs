@@ -126,3 +126,42 @@ async fn a_service_timeout_from_before_the_longer_minimum_blocks_a_write_not_a_r
     let (result, _) = w.create(props(json!({"ServiceTimeout": "300"}))).await;
     assert!(reason(&result).contains("ServiceTimeout: must be at least 1020 seconds"));
 }
+
+#[tokio::test]
+async fn what_is_never_safe_to_pass_blocks_a_rollback_too_with_no_write() {
+    // The token Logz.io refuses: no stand-in (the trust IAM holds stands in only while Logz.io is unreachable).
+    let (resource, iam, logzio) = with_logzio("406095609952", "logzio:aws:extid:first");
+    let name = created_by(&resource, token_props(json!({}))).await;
+    logzio.refuse("GetAssumeRoleDetails", LogzioErrorKind::Unauthorized, u32::MAX);
+    let log = CallLog::default();
+    let back = request(RequestType::Update, token_props(json!({})), Some(&name));
+    let refused = resource.update(&back, &inv(), &log).await;
+    assert!(
+        reason(&refused).starts_with("LogzioApiTokenSecretArn: the trust could not be read from Logz.io"),
+        "{refused:?}"
+    );
+    assert!(log.writes().is_empty(), "{log}");
+    // Invalid deployment settings, and an event of another account's stack: refused before any call.
+    let invalid = Limits::from_vars(|v| (v == "LOGZIO_TRUSTED_ACCOUNT_IDS").then(|| "1".to_owned()));
+    let broken = LogzioRole::new(iam.clone(), logzio.clone(), invalid);
+    let back = request(RequestType::Update, props(json!({})), Some(&name));
+    let log = CallLog::default();
+    let refused = broken.update(&back, &inv(), &log).await;
+    assert!(
+        reason(&refused).starts_with("the function's deployment settings are invalid"),
+        "{refused:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    let log = CallLog::default();
+    let refused = resource.update(&back, &received_by("999988887777"), &log).await;
+    assert!(
+        reason(&refused).starts_with("StackId: the stack is in account 123456789012"),
+        "{refused:?}"
+    );
+    assert!(log.calls().is_empty(), "{log}");
+    assert_eq!(
+        trusted_external_id(&iam, &name),
+        "logzio:aws:extid:first",
+        "the role as it was"
+    );
+}

@@ -54,6 +54,27 @@ async fn response_url_403_is_final_not_retried_and_not_redelivered() {
 }
 
 #[tokio::test]
+async fn an_invalid_response_url_is_refused_for_good_with_the_work_run_once() {
+    let h = handler();
+    let e = event("Create", "ok", "not a url");
+    let served = h.handle_payload(e.clone(), soon(20)).await;
+    assert!(
+        matches!(
+            served.delivery,
+            Delivery::Refused(logzio_role::cfn::sender::SendError::BadUrl)
+        ),
+        "{:?}",
+        served.delivery
+    );
+    assert!(served.to_runtime().is_ok(), "no redelivery can mend the URL");
+    assert!(matches!(
+        h.handle_payload(e, soon(20)).await.delivery,
+        Delivery::AlreadyAnswered
+    ));
+    assert_eq!(h.resource_runs(), 1);
+}
+
+#[tokio::test]
 async fn unreachable_response_url_gives_up_at_the_deadline() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
