@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 BIN := target/debug/logzio-role
 RELEASE_BIN := target/release/logzio-role
-# The binary the end-to-end and fault tiers run: the debug build of every target, which `cargo test` (unit)
+# The binary the fault tier runs: the debug build of every target, which `cargo test` (unit)
 # has already made with the same features, so the AWS SDK is compiled once for clippy's check and once for
 # everything else (docs/development.md, "What make test costs").
 TEST_BIN := target/debug/logzio-role
@@ -24,7 +24,7 @@ OFFLINE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing
 
 help:
 	@echo "make demo    - build, start local IAM, Secrets Manager and Logz.io fakes, run role + archive Create -> Update -> Delete"
-	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), end-to-end and fault tiers of the built binary (CI adds make deny)"
+	@echo "make test    - lint, IAM policy simulator, unit + integration tests (IAM emulator), the fault tier of the built binary (CI adds make deny)"
 	@echo "make lint    - cargo fmt --check, clippy, cargo deny, and the template checks (sam validate --lint, cfn-lint, checkov)"
 	@echo "make policies - IAM policy simulator: template.yaml's execution role and boundary, the generated role policy"
 	@echo "make build   - arm64 bootstrap zip for Lambda (cargo lambda build --release --arm64)"

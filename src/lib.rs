@@ -1,5 +1,6 @@
-//! `logzio-role`: the Lambda behind the CloudFormation custom resource `Custom::LogzioRole`, which makes the IAM
-//! role Logz.io assumes to archive logs into a customer's S3 bucket.
+//! `logzio-role`: the Lambda behind the CloudFormation custom resources `Custom::LogzioRole`, which makes the IAM
+//! role Logz.io assumes to archive logs into a customer's S3 bucket, and `Custom::LogzioArchive`, which registers
+//! that archive with Logz.io.
 //!
 //! - [`cfn`]: the CloudFormation custom-resource protocol (event, deadline, answer); knows nothing of IAM.
 //! - [`dispatch`]: one function, two resource types (by `ResourceType`).
@@ -12,8 +13,10 @@
 //!   properties are held to.
 //! - [`iam`]: the IAM port, its one adapter to `aws-sdk-iam`, and the typed record of an invocation's calls.
 //! - [`tls`]: one root-certificate store for both HTTP clients.
+//! - [`arn`]: ARN syntax and the account-id rule, read in one place.
 
 pub mod archive;
+pub mod arn;
 pub mod budget;
 pub mod cfn;
 pub mod dispatch;

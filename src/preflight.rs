@@ -50,6 +50,11 @@ pub fn stack(req: &Request, invocation: &Invocation) -> Result<Stack, Refused> {
             stack: account,
             function: function.to_owned(),
         }),
+        None if invocation.function_arn.is_some() => {
+            // Not a function ARN the check can read: the stack's account is taken, as when none is given.
+            tracing::warn!("the invocation's function ARN names no account: the stack's account is not checked");
+            Ok(Stack { partition, account })
+        }
         _ => Ok(Stack { partition, account }),
     }
 }

@@ -67,7 +67,7 @@ class Tier:
         self.lam = LocalLambda()
         self.log = []
         # The most verbose logging a user can choose (TRACE, JSON): no fault path may print a secret.
-        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, check=True,
+        self.proc = start_binary(binary, self.lam, self.proxy.port, self.log, trace_json=True,
                                  logzio_url=self.logzio.url, secrets_port=moto_port)
         self.checks = []
         self.scenario = ""

@@ -327,9 +327,10 @@ def load_event(name):
     return json.loads((ROOT / "events" / name).read_text())
 
 
-def start_binary(binary, lam, moto_port, log, check, logzio_url=None, secrets_port=None):
+def start_binary(binary, lam, moto_port, log, trace_json, logzio_url=None, secrets_port=None):
     """Starts the binary polling `lam`, IAM at `moto_port`, Secrets Manager at `secrets_port` (default:
-    `moto_port`), Logz.io at `logzio_url` (default: nowhere); its output lines go to `log`."""
+    `moto_port`), Logz.io at `logzio_url` (default: nowhere); its output lines go to `log`. `trace_json`: log at
+    TRACE in Lambda's JSON format."""
     env = dict(os.environ)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{lam.port}",
@@ -345,7 +346,7 @@ def start_binary(binary, lam, moto_port, log, check, logzio_url=None, secrets_po
         "AWS_EC2_METADATA_DISABLED": "true",
         "RUST_LOG": env.get("RUST_LOG", "info"),
     })
-    if check:
+    if trace_json:
         # The most verbose setting a user can choose, in the format Lambda's JSON logging uses: even then no
         # secret may appear.
         env.update({"AWS_LAMBDA_LOG_LEVEL": "TRACE", "RUST_LOG": "trace", "AWS_LAMBDA_LOG_FORMAT": "JSON"})
@@ -484,7 +485,6 @@ def token_props(props, secret_arn):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("binary", help="the built logzio-role binary")
-    ap.add_argument("--quiet", action="store_true", help="no transcript")
     args = ap.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -513,7 +513,7 @@ def main():
         result, answers, body = deliver(title, event)
         role = role or body.get("PhysicalResourceId")
         state = role_state(iam, role, masks) if role else None
-        show(title, result, answers, state, args.quiet)
+        show(title, result, answers, state, False)
         return answers, body, state
 
     def archive_step(title, event):
@@ -522,17 +522,16 @@ def main():
         result, answers, body = deliver(title, event)
         calls = fake.calls()
         held = archive_state(fake, TOKEN, masks)
-        if show_answer(title, result, answers, args.quiet):
+        if show_answer(title, result, answers, False):
             show_archives(calls, held)
         return answers, body, held, calls
 
     try:
-        if not args.quiet:
-            print(f"IAM and Secrets Manager emulator (moto) on 127.0.0.1:{moto_port}; Logz.io (fake) on "
-                  f"127.0.0.1:{fake.port}; Lambda Runtime API and ResponseURL on 127.0.0.1:{lam.port}; "
-                  f"handler: {args.binary}")
-            print(f"The Logz.io API token is in Secrets Manager: {secret_arn}")
-            print("No external ID is copied by hand: the role asks Logz.io's API for it with that token.")
+        print(f"IAM and Secrets Manager emulator (moto) on 127.0.0.1:{moto_port}; Logz.io (fake) on "
+              f"127.0.0.1:{fake.port}; Lambda Runtime API and ResponseURL on 127.0.0.1:{lam.port}; "
+              f"handler: {args.binary}")
+        print(f"The Logz.io API token is in Secrets Manager: {secret_arn}")
+        print("No external ID is copied by hand: the role asks Logz.io's API for it with that token.")
 
         create = load_event("create.json")
         create["ResourceProperties"] = token_props(create["ResourceProperties"], secret_arn)
@@ -580,10 +579,9 @@ def main():
         until = time.time() + 5
         while sum("answered" in line for line in log) < events and time.time() < until:
             time.sleep(0.02)
-        if not args.quiet:
-            print("\n=== Handler log (what CloudWatch Logs would show)")
-            for line in log:
-                print("  " + line)
+        print("\n=== Handler log (what CloudWatch Logs would show)")
+        for line in log:
+            print("  " + line)
     finally:
         proc.kill()
         proc.wait()

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 // How long the archive waits for Logz.io, and its backoffs: crate::budget::archive.
 use crate::budget::Retry;
-pub use crate::budget::archive::MAX_ASSUME_WAIT;
+use crate::budget::archive::MAX_ASSUME_WAIT;
 use crate::budget::archive::{
     ACCESS_CHECK, DEADLINE_RESERVE, GONE_READ, GONE_READS, LOOK_FOR_OWN, SHOWN, UNDO, UNDO_LOOK,
 };
@@ -77,9 +77,9 @@ pub enum ArchiveError {
     )]
     AccessRefused { waited: u64, error: LogzioError },
     #[error(
-        "RoleArn: the external ID Logz.io presents for this archive is not the one role {role} trusts; the \
-         archive was removed again: give the role Logz.io's external ID (or LogzioApiTokenSecretArn instead of \
-         ExternalId)"
+        "RoleArn: the external ID Logz.io presents for this archive is not the one role {role} trusts; the new \
+         archive is removed (now, or by the rollback's Delete when it could not be now): give the role Logz.io's \
+         external ID (or LogzioApiTokenSecretArn instead of ExternalId)"
     )]
     ExternalIdMismatch { role: String },
     #[error("Logz.io did not show the new settings of archive {id} within {waited} s of the update")]

@@ -82,49 +82,38 @@ impl Request {
         })
     }
 
-    /// The partition from the StackId (`arn:<partition>:cloudformation:…`).
+    /// The partition from the StackId: [`stack_arn`].
     pub fn partition(&self) -> Option<&str> {
-        let mut parts = self.stack_id.split(':');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("arn"), Some(p), Some("cloudformation")) if !p.is_empty() => Some(p),
-            _ => None,
-        }
+        Some(stack_arn(&self.stack_id)?.partition)
     }
 
-    /// The stack's account from the StackId: [`stack_account`].
+    /// The stack's account from the StackId: [`stack_arn`].
     pub fn stack_account(&self) -> Option<&str> {
-        stack_account(&self.stack_id)
+        Some(stack_arn(&self.stack_id)?.account)
     }
 }
 
-/// The account of a stack, from its StackId (`arn:<partition>:cloudformation:<region>:<account>:stack/…`); the
-/// account the role's bucket must belong to.
+/// A StackId read as a stack's ARN (`arn:<partition>:cloudformation:<region>:<account>:stack/…`): its partition,
+/// the partition of every ARN the resources write, and its account, the account the role's bucket must belong to.
+pub fn stack_arn(stack_id: &str) -> Option<crate::arn::Parts<'_>> {
+    crate::arn::parts(stack_id).filter(|p| {
+        p.service == "cloudformation"
+            && !p.region.is_empty()
+            && crate::arn::is_account_id(p.account)
+            && p.resource.starts_with("stack/")
+    })
+}
+
+/// The account of a stack, from its StackId: [`stack_arn`].
 pub fn stack_account(stack_id: &str) -> Option<&str> {
-    match stack_id.splitn(6, ':').collect::<Vec<_>>()[..] {
-        ["arn", p, "cloudformation", region, account, resource]
-            if !p.is_empty()
-                && !region.is_empty()
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && resource.starts_with("stack/") =>
-        {
-            Some(account)
-        }
-        _ => None,
-    }
+    Some(stack_arn(stack_id)?.account)
 }
 
-/// The account field of an ARN of `service`, when it is 12 digits.
+/// The account field of an ARN of `service`, when it is an account id.
 pub(crate) fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", p, s, _, account, _]
-            if !p.is_empty() && *s == service && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            Some(account)
-        }
-        _ => None,
-    }
+    crate::arn::parts(arn)
+        .filter(|p| p.service == service && crate::arn::is_account_id(p.account))
+        .map(|p| p.account)
 }
 
 /// What an event's bytes amount to, before any work: the pure first half of handling an event.

@@ -18,14 +18,12 @@ use super::metrics::{self, About, Outcome};
 use super::resource::CustomResource;
 use super::sender::{ResponseSender, redact};
 use super::work;
+use crate::budget::{ANSWER_MARGIN, NO_DEADLINE};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Time kept back before the Lambda deadline for the answer's PUT: [`crate::budget::ANSWER_MARGIN`].
-pub const DEFAULT_ANSWER_MARGIN: Duration = crate::budget::ANSWER_MARGIN;
-use crate::budget::NO_DEADLINE;
 /// The Lambda handler: one event in, one answer out.
 #[derive(Debug)]
 pub struct Handler<R> {
@@ -58,7 +56,7 @@ impl<R: CustomResource> Handler<R> {
         Handler {
             resource: Arc::new(resource),
             sender,
-            answer_margin: DEFAULT_ANSWER_MARGIN,
+            answer_margin: ANSWER_MARGIN,
             memory: Memory::default(),
         }
     }

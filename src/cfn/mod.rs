@@ -26,6 +26,6 @@ pub mod work;
 pub use answer::{Answer, Status, answer};
 pub use delivery::{Delivery, NotDelivered, Served};
 pub use event::{Reading, Request, RequestType, read_event, read_raw_event};
-pub use handler::{DEFAULT_ANSWER_MARGIN, Handler, deadline_instant};
+pub use handler::{Handler, deadline_instant};
 pub use invocation::Invocation;
 pub use resource::{CustomResource, Failed, Failure, Success};

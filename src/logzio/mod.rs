@@ -10,8 +10,7 @@
 #[cfg(test)]
 pub mod fake;
 pub mod http;
-#[cfg(test)]
-mod redact_tests;
+mod redact;
 mod secrets;
 mod wire;
 
@@ -20,59 +19,7 @@ use crate::properties::LogzioRegion;
 use std::fmt;
 use std::future::Future;
 
-/// The characters of an `sts:ExternalId`.
-fn external_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)
-}
-
-/// `message` with every external ID it quotes replaced by `<external ID>`, compared without regard to case:
-/// Logz.io's issued IDs (`logzio:aws:extid:…`) and each of `known` (an ID chosen by hand, or the one Logz.io
-/// answered). A known value of under 6 characters is replaced only where it stands alone (not inside a longer
-/// word), so that a short ID does not eat the text around it.
-pub fn redact(message: &str, known: &[&str]) -> String {
-    const MARK: &str = "logzio:aws:extid:";
-    const MASK: &str = "<external ID>";
-    let lower = message.to_ascii_lowercase();
-    // Byte ranges to mask; to_ascii_lowercase keeps every byte offset.
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut from = 0;
-    while let Some(at) = lower[from..].find(MARK).map(|i| i + from) {
-        let tail = &message[at + MARK.len()..];
-        let len = tail.find(|c: char| !external_id_char(c)).unwrap_or(tail.len());
-        spans.push((at, at + MARK.len() + len));
-        from = at + MARK.len() + len;
-    }
-    for k in known.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-        let needle = k.to_ascii_lowercase();
-        let alone = needle.len() < 6;
-        let mut from = 0;
-        while let Some(at) = lower[from..].find(&needle).map(|i| i + from) {
-            let end = at + needle.len();
-            let before = message[..at].chars().next_back().is_some_and(external_id_char);
-            let after = message[end..].chars().next().is_some_and(external_id_char);
-            if !alone || !(before || after) {
-                spans.push((at, end));
-            }
-            from = end;
-        }
-    }
-    spans.sort_unstable();
-    let mut out = String::with_capacity(message.len());
-    let mut done = 0;
-    for (start, end) in spans {
-        if end <= done {
-            continue;
-        }
-        let start = start.max(done);
-        out.push_str(&message[done..start]);
-        if !out.ends_with(MASK) {
-            out.push_str(MASK);
-        }
-        done = end;
-    }
-    out.push_str(&message[done..]);
-    out
-}
+pub use redact::redact;
 
 /// A Logz.io API token. Its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]

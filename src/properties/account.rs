@@ -8,10 +8,7 @@ pub struct AccountId(String);
 
 text_newtype!(AccountId);
 
-/// True for exactly 12 ASCII digits.
-pub fn is_account_id(a: &str) -> bool {
-    a.len() == 12 && a.chars().all(|c| c.is_ascii_digit())
-}
+pub use crate::arn::is_account_id;
 
 impl FromStr for AccountId {
     type Err = String;

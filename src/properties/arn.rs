@@ -44,7 +44,6 @@ impl Arn {
 /// Parses an ARN of `service` whose resource starts with `resource_prefix`, in `partition` if given (else in any
 /// partition that looks like one).
 fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str) -> Result<Arn, String> {
-    let parts: Vec<&str> = a.splitn(6, ':').collect();
     let shown = partition.unwrap_or("<partition>");
     let example = match (service, resource_prefix) {
         ("kms", _) => format!("arn:{shown}:kms:<region>:<account>:key/<key-id>"),
@@ -68,39 +67,34 @@ fn parse(a: &str, partition: Option<&str>, service: &str, resource_prefix: &str)
             "{shown_value} is not {article} {service} ARN of the form {example}"
         ))
     };
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
+    let Some(parts) = crate::arn::parts(a).filter(|p| p.service == service) else {
         return bad();
-    }
+    };
+    let name_like = |x: &str| {
+        x.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
     match partition {
-        Some(p) if parts[1] != p => {
+        Some(p) if parts.partition != p => {
             return Err(format!(
                 "{shown_value} is in partition {:?}, but the stack is in {p:?}",
-                parts[1]
+                parts.partition
             ));
         }
-        None if parts[1].is_empty()
-            || !parts[1]
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
-        {
-            return bad();
-        }
+        None if !name_like(parts.partition) => return bad(),
         _ => {}
     }
     // A region name (`us-east-1`), not any text: control characters there would be escaped six-fold in the
     // policy document and push it past IAM's size limit under the wrong property's name.
     let region_ok = if service != "iam" {
-        !parts[3].is_empty()
-            && parts[3]
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        !parts.region.is_empty() && name_like(parts.region)
     } else {
-        parts[3].is_empty()
+        parts.region.is_empty()
     };
-    if !region_ok || !is_account_id(parts[4]) || !parts[5].starts_with(resource_prefix) {
+    if !region_ok || !is_account_id(parts.account) || !parts.resource.starts_with(resource_prefix) {
         return bad();
     }
-    let rest = &parts[5][resource_prefix.len()..];
+    let rest = &parts.resource[resource_prefix.len()..];
     if rest.is_empty() || rest.contains(['*', '?']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }

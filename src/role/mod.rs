@@ -99,6 +99,12 @@ pub struct LogzioRole<P, L> {
     limits: Result<Limits, LimitsError>,
 }
 
+impl<P: IamPort, L: LogzioPort> LogzioRole<P, L> {
+    pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
+        LogzioRole { iam, logzio, limits }
+    }
+}
+
 fn owner(req: &Request) -> Owner {
     Owner {
         stack_id: req.stack_id.clone(),

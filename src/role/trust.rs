@@ -4,10 +4,6 @@
 use super::*;
 
 impl<P: IamPort, L: LogzioPort> LogzioRole<P, L> {
-    pub fn new(iam: P, logzio: L, limits: Result<Limits, LimitsError>) -> Self {
-        LogzioRole { iam, logzio, limits }
-    }
-
     /// The account and external ID the role trusts: from the properties, or from Logz.io's API (the token from
     /// Secrets Manager), held to the deployment's trusted accounts either way.
     pub(super) async fn trust(&self, parsed: &Parsed<'_>, log: &CallLog) -> Result<Trust, RoleError> {

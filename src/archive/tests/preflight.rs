@@ -50,6 +50,13 @@ async fn a_stack_of_another_account_than_the_functions_is_refused_before_any_cal
     assert_eq!(result.expect("deleted").physical_resource_id, mine);
     assert!(log.calls().is_empty(), "{log}");
     assert_eq!(w.logzio.archives("token-1").len(), 1);
+    // A StackId that is no stack ARN: nothing can have been made for it (Create refuses it), so its Delete too.
+    let mut delete = request(RequestType::Delete, props(json!({})), None, Some(&mine));
+    delete.stack_id = "not-an-arn".into();
+    let (result, log) = w.run(delete).await;
+    assert_eq!(result.expect("deleted").physical_resource_id, mine);
+    assert!(log.calls().is_empty(), "{log}");
+    assert_eq!(w.logzio.archives("token-1").len(), 1);
 }
 
 #[tokio::test]

@@ -77,16 +77,27 @@ async fn the_undo_keeps_a_replacement_target_that_existed_before_the_invocation(
 }
 
 #[tokio::test]
-async fn the_undo_does_nothing_after_a_create_or_without_create_role() {
+async fn a_rollback_stopped_at_the_deadline_keeps_the_role_it_returned_to_without_create_role() {
+    // The rollback of a replacement: the physical id is the new role, the target the old one, and a write
+    // (KeyPrefix) hangs. No CreateRole was sent, so the undo removes nothing: the old role is the stack's.
     let w = World::new();
-    let name = w.created(props(json!({}))).await;
+    let old = w.created(props(json!({"RoleName": "Old"}))).await;
+    let (replaced, _) = w.update(&old, props(json!({"RoleName": "New"}))).await;
+    let new = replaced.expect("replaced").physical_resource_id;
+    let before = w.iam.role("Old").expect("old").role;
     w.iam.hang("PutRolePolicy");
-    let log = w.stopped_update(&name, props(json!({"KeyPrefix": "x/"}))).await;
+    let log = w
+        .stopped_update(&new, props(json!({"RoleName": "Old", "KeyPrefix": "x/"})))
+        .await;
     assert_eq!(
         log.to_string(),
         "GetRole,ListRolePolicies,GetRolePolicy,PutRolePolicy:in-flight"
     );
-    assert!(w.iam.role(&name).is_some());
+    assert_eq!(w.iam.role("Old").expect("kept").role, before);
+    assert!(
+        w.iam.role(&new).is_some(),
+        "CloudFormation's cleanup Delete removes the new one"
+    );
 }
 
 #[tokio::test]

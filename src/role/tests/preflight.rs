@@ -57,6 +57,13 @@ async fn a_stack_of_another_account_is_refused_before_any_iam_call() {
     );
     assert!(log.calls().is_empty(), "{log}");
     assert!(w.iam.role(&name).is_some());
+    // A StackId that is no stack ARN: nothing can have been made for it (Create refuses it), so its Delete too.
+    let mut req = req;
+    req.stack_id = "not-an-arn".into();
+    let log = CallLog::default();
+    assert!(w.resource.delete(&req, &inv(), &log).await.is_ok());
+    assert!(log.calls().is_empty(), "{log}");
+    assert!(w.iam.role(&name).is_some());
 }
 
 #[tokio::test]
