@@ -68,9 +68,11 @@ fmt:
 clippy:
 	cargo clippy --locked --all-targets -- -D warnings
 
-# No import circle among src/'s modules (tests/module_graph.py; test-only code excluded).
+# No import circle among src/'s modules (tests/module_graph.py; test-only code excluded), and every test
+# docs/failure-modes.md names exists (tests/failure_modes.py).
 modules:
 	$(PYTHON) tests/module_graph.py
+	$(PYTHON) tests/failure_modes.py
 
 # The templates as a security reviewer checks them; every checkov skip carries its reason in the template. The
 # release's packaged template (plain CloudFormation, for StackSets) is made from template.yaml without a build
