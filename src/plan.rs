@@ -6,7 +6,7 @@
 
 use crate::limits::Limits;
 use crate::policy;
-use crate::properties::{ArchiveRoleSpec, OWNERSHIP_TAG_PREFIX, Tag, Trust};
+use crate::properties::{OWNERSHIP_TAG_PREFIX, RoleSpec, Tag, Trust};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -61,7 +61,7 @@ impl DesiredRole {
     /// The role `spec` describes, named `name`, in `partition`, for a bucket in `account` (the stack's), carrying
     /// the deployment's boundary.
     pub fn new(
-        spec: &ArchiveRoleSpec,
+        spec: &RoleSpec,
         name: String,
         partition: &str,
         account: &str,
@@ -287,7 +287,7 @@ mod tests {
         for (k, v) in extra.as_object().expect("object") {
             p[k] = v.clone();
         }
-        let spec = ArchiveRoleSpec::parse(&p, "aws", limits).expect("valid");
+        let spec = RoleSpec::parse(&p, "aws", limits).expect("valid");
         let trust = spec.given_trust().expect("ExternalId given").clone();
         DesiredRole::new(&spec, "role".into(), "aws", "123456789012", &owner(), limits, &trust)
     }

@@ -126,15 +126,15 @@ pub fn policy_size(doc: &Value) -> usize {
 mod tests {
     use super::*;
     use crate::limits::{Limits, TRUSTED_ACCOUNTS_VAR};
-    use crate::properties::ArchiveRoleSpec;
+    use crate::properties::RoleSpec;
 
-    fn spec(extra: Value) -> ArchiveRoleSpec {
+    fn spec(extra: Value) -> RoleSpec {
         let mut p = json!({"BucketName": "my-archive", "ExternalId": "logzio:aws:extid:abc123"});
         for (k, v) in extra.as_object().expect("object") {
             p[k] = v.clone();
         }
         let trusting = |v: &str| (v == TRUSTED_ACCOUNTS_VAR).then(|| "406095609952,123456789012".to_owned());
-        ArchiveRoleSpec::parse(&p, "aws", &Limits::from_vars(trusting).expect("limits")).expect("valid")
+        RoleSpec::parse(&p, "aws", &Limits::from_vars(trusting).expect("limits")).expect("valid")
     }
 
     #[test]
@@ -264,7 +264,7 @@ mod tests {
         let key = format!("{key}{}", "\"".repeat(2048 - key.len()));
         let p = json!({"BucketName": "b".repeat(63), "ExternalId": "logzio:aws:extid:abc123",
                        "KeyPrefix": "\"".repeat(1024), "KmsKeyArn": key});
-        let s = ArchiveRoleSpec::parse(&p, "aws-us-gov", &Limits::default()).expect("valid");
+        let s = RoleSpec::parse(&p, "aws-us-gov", &Limits::default()).expect("valid");
         let size = policy_size(&permissions_policy(
             "aws-us-gov",
             "123456789012",

@@ -1,12 +1,12 @@
 //! The resource's properties: raw CloudFormation `ResourceProperties` in, validated types out.
 //!
-//! Parse, don't validate: [`ArchiveRoleSpec::parse`] turns the untyped JSON object CloudFormation sends into
+//! Parse, don't validate: [`RoleSpec::parse`] turns the untyped JSON object CloudFormation sends into
 //! newtypes that cannot hold an invalid value, and reports every broken rule at once, each naming the property
 //! and the rule. This module is pure: it knows nothing of IAM calls, the protocol, or the network.
 //!
 //! # Layout
 //!
-//! - this file: the constants, and [`ArchiveRoleSpec`], whose parse is one line per property;
+//! - this file: the constants, and [`RoleSpec`], whose parse is one line per property;
 //! - `reader`: the error-collecting reader (scalar coercion, required / optional, unknown keys last) and
 //!   [`PropertyErrors`];
 //! - one file per newtype (or per family of them), each with its parse, its rule and a test per rule:
@@ -111,7 +111,7 @@ pub enum TrustSource {
 
 /// The validated properties of one `Custom::LogzioRole`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveRoleSpec {
+pub struct RoleSpec {
     pub bucket: BucketName,
     pub trust: TrustSource,
     pub key_prefix: KeyPrefix,
@@ -126,7 +126,7 @@ pub struct ArchiveRoleSpec {
     pub service_timeout: Option<ServiceTimeout>,
 }
 
-impl ArchiveRoleSpec {
+impl RoleSpec {
     /// Parses `ResourceProperties` for a stack in `partition` (`aws`, `aws-cn`, `aws-us-gov`, …), held to what
     /// the deployment allows.
     pub fn parse(properties: &Value, partition: &str, limits: &Limits) -> Result<Self, PropertyErrors> {
@@ -194,7 +194,7 @@ impl ArchiveRoleSpec {
                 },
                 _ => return None,
             };
-            Some(ArchiveRoleSpec {
+            Some(RoleSpec {
                 bucket: bucket?,
                 trust,
                 key_prefix: key_prefix?,

@@ -275,7 +275,7 @@ mod tests {
         }
     }
 
-    /// Reads `Name` (required) and `Size` (optional, default 0) the way `ArchiveRoleSpec::parse` reads its
+    /// Reads `Name` (required) and `Size` (optional, default 0) the way `RoleSpec::parse` reads its
     /// properties, with `ServiceToken` ignored and `Old` refused.
     fn read(p: Value) -> Result<(String, u32), PropertyErrors> {
         let mut r = Reader::new(&p)?;

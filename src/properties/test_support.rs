@@ -1,7 +1,7 @@
 //! Test helpers shared by the newtypes' tests: each rule is checked through the whole parse, so a test also
 //! shows that the broken rule is reported under its property's name.
 
-use super::{ArchiveRoleSpec, PropertyErrors};
+use super::{PropertyErrors, RoleSpec};
 use crate::limits::Limits;
 use serde_json::{Value, json};
 
@@ -19,13 +19,13 @@ pub fn with(key: &str, v: Value) -> Value {
 }
 
 /// Parses for a stack in `aws` with the default limits.
-pub fn parse(p: &Value) -> Result<ArchiveRoleSpec, PropertyErrors> {
+pub fn parse(p: &Value) -> Result<RoleSpec, PropertyErrors> {
     parse_with(p, &Limits::default())
 }
 
 /// Parses for a stack in `aws` held to `limits`.
-pub fn parse_with(p: &Value, limits: &Limits) -> Result<ArchiveRoleSpec, PropertyErrors> {
-    ArchiveRoleSpec::parse(p, "aws", limits)
+pub fn parse_with(p: &Value, limits: &Limits) -> Result<RoleSpec, PropertyErrors> {
+    RoleSpec::parse(p, "aws", limits)
 }
 
 /// The limits these variables set (the others unset).
@@ -45,6 +45,6 @@ pub fn rejects(key: &str, v: Value) -> String {
     e.to_string()
 }
 
-pub fn accepts(key: &str, v: Value) -> ArchiveRoleSpec {
+pub fn accepts(key: &str, v: Value) -> RoleSpec {
     parse(&with(key, v)).unwrap_or_else(|e| panic!("rejected: {e}"))
 }

@@ -25,7 +25,7 @@ use crate::plan::{ActualRole, DesiredRole, IamCall, Owner, boundary_differs, gen
 use crate::policy::{INLINE_POLICY_LIMIT, permissions_policy, policy_size};
 use crate::preflight;
 use crate::properties::{
-    AccountId, ArchiveRoleSpec, ExternalId, PropertyErrors, RoleName, Trust, TrustSource, policy_name_hint,
+    AccountId, ExternalId, PropertyErrors, RoleName, RoleSpec, Trust, TrustSource, policy_name_hint,
 };
 use delete::remove_role;
 use std::collections::BTreeMap;
@@ -115,7 +115,7 @@ fn owner(req: &Request) -> Owner {
 /// What a Create or Update knows before its first IAM call: the validated spec, the stack's partition and
 /// account, and the deployment's limits. Every refusal that needs no IAM call happens here.
 struct Parsed<'a> {
-    spec: ArchiveRoleSpec,
+    spec: RoleSpec,
     partition: String,
     account: String,
     limits: &'a Limits,
@@ -132,7 +132,7 @@ fn parse<'a>(
 /// [`parse`] with these limits (an Update's second reading uses [`Limits::as_held`]).
 fn parse_as_held<'a>(req: &Request, inv: &Invocation, limits: &'a Limits) -> Result<Parsed<'a>, RoleError> {
     let preflight::Stack { partition, account } = preflight::stack(req, inv)?;
-    let spec = ArchiveRoleSpec::parse(&req.properties, &partition, limits)?;
+    let spec = RoleSpec::parse(&req.properties, &partition, limits)?;
     // Cannot be exceeded with valid properties today (about 9,200 characters at most); kept as the guard for
     // the day the policy grows.
     let size = policy_size(&permissions_policy(

@@ -5,7 +5,7 @@
 use logzio_role::cfn::answer::{Answer, MAX_BODY, Status};
 use logzio_role::limits::Limits;
 use logzio_role::policy::permissions_policy;
-use logzio_role::properties::ArchiveRoleSpec;
+use logzio_role::properties::RoleSpec;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ proptest! {
         if let Some(p) = &prefix {
             props["KeyPrefix"] = json!(p);
         }
-        let Ok(spec) = ArchiveRoleSpec::parse(&props, "aws", &Limits::default()) else {
+        let Ok(spec) = RoleSpec::parse(&props, "aws", &Limits::default()) else {
             return Ok(()); // rejected: nothing is granted
         };
         prop_assert_eq!(spec.bucket.as_str(), bucket.as_str());

@@ -6,7 +6,7 @@
 use logzio_role::cfn::event::stack_account;
 use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner};
-use logzio_role::properties::ArchiveRoleSpec;
+use logzio_role::properties::RoleSpec;
 use serde_json::{Value, json};
 
 const PARTITION: &str = "aws";
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(k) = kms_key {
             properties["KmsKeyArn"] = json!(k);
         }
-        let spec = ArchiveRoleSpec::parse(&properties, PARTITION, &limits)?;
+        let spec = RoleSpec::parse(&properties, PARTITION, &limits)?;
         let trust = spec.given_trust().expect("ExternalId given");
         let role = DesiredRole::new(
             &spec,
