@@ -7,7 +7,7 @@ use logzio_role::cfn::answer::{Answer, MAX_BODY, Status};
 use logzio_role::cfn::{Failure, Reading, RequestType, Success, answer, read_raw_event};
 use logzio_role::limits::{DEFAULT_PATH_PREFIX, Limits};
 use logzio_role::plan::{DesiredRole, Owner, plan};
-use logzio_role::properties::ArchiveRoleSpec;
+use logzio_role::properties::RoleSpec;
 use logzio_role::role::target::failed_create_role_name;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(!name.is_empty() && name.len() <= 64, "role name {name:?}");
             if request.request_type != RequestType::Delete {
-                if let Ok(spec) = ArchiveRoleSpec::parse(&request.properties, partition, &Limits::default())
+                if let Ok(spec) = RoleSpec::parse(&request.properties, partition, &Limits::default())
                     && let Some(trust) = spec.given_trust()
                 {
                     let owner = Owner {

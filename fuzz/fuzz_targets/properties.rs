@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner, plan};
 use logzio_role::policy::{permissions_policy, policy_size};
-use logzio_role::properties::{AccountId, ArchiveRoleSpec, Trust, role_name_hint};
+use logzio_role::properties::{AccountId, RoleSpec, Trust, role_name_hint};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = role_name_hint(&props);
     for partition in ["aws", "aws-cn"] {
-        match ArchiveRoleSpec::parse(&props, partition, &Limits::default()) {
+        match RoleSpec::parse(&props, partition, &Limits::default()) {
             Ok(spec) => {
                 let policy = permissions_policy(
                     partition,
