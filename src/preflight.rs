@@ -2,6 +2,7 @@
 //! and the event's stack is a CloudFormation stack (its partition and account known) in the function's own
 //! account (a forged event may name another account's stack, and a role there). Pure.
 
+use crate::cfn::event::stack_arn;
 use crate::cfn::{Invocation, Request};
 use crate::limits::{Limits, LimitsError};
 
@@ -42,9 +43,8 @@ pub fn limits<'a>(limits: &'a Result<Limits, LimitsError>, refuses: &'static str
 /// The event's stack, if it is a CloudFormation stack of the function's own account (when the invocation says
 /// which account that is).
 pub fn stack(req: &Request, invocation: &Invocation) -> Result<Stack, Refused> {
-    let no_arn = || Refused::NoPartition(req.stack_id.clone());
-    let partition = req.partition().ok_or_else(no_arn)?.to_owned();
-    let account = req.stack_account().ok_or_else(no_arn)?.to_owned();
+    let arn = stack_arn(&req.stack_id).ok_or_else(|| Refused::NoPartition(req.stack_id.clone()))?;
+    let (partition, account) = (arn.partition.to_owned(), arn.account.to_owned());
     match invocation.function_account() {
         Some(function) if function != account => Err(Refused::OtherAccount {
             stack: account,
@@ -56,6 +56,19 @@ pub fn stack(req: &Request, invocation: &Invocation) -> Result<Stack, Refused> {
             Ok(Stack { partition, account })
         }
         _ => Ok(Stack { partition, account }),
+    }
+}
+
+/// Whether a Delete's stack is one the pre-flight lets a Create or Update serve. Another account's stack (a
+/// forged event, or the rollback of a Create refused for it) or a StackId that is no stack ARN never had anything
+/// made for it, so its Delete succeeds touching nothing, with no call: failing would leave it in DELETE_FAILED.
+pub fn may_have_made(req: &Request, invocation: &Invocation) -> bool {
+    match stack(req, invocation) {
+        Ok(_) => true,
+        Err(refused) => {
+            tracing::warn!(problem = %refused, "Delete of a stack this function serves nothing for: nothing touched");
+            false
+        }
     }
 }
 

@@ -86,11 +86,6 @@ impl Request {
     pub fn partition(&self) -> Option<&str> {
         Some(stack_arn(&self.stack_id)?.partition)
     }
-
-    /// The stack's account from the StackId: [`stack_arn`].
-    pub fn stack_account(&self) -> Option<&str> {
-        Some(stack_arn(&self.stack_id)?.account)
-    }
 }
 
 /// A StackId read as a stack's ARN (`arn:<partition>:cloudformation:<region>:<account>:stack/…`): its partition,
@@ -102,18 +97,6 @@ pub fn stack_arn(stack_id: &str) -> Option<crate::arn::Parts<'_>> {
             && crate::arn::is_account_id(p.account)
             && p.resource.starts_with("stack/")
     })
-}
-
-/// The account of a stack, from its StackId: [`stack_arn`].
-pub fn stack_account(stack_id: &str) -> Option<&str> {
-    Some(stack_arn(stack_id)?.account)
-}
-
-/// The account field of an ARN of `service`, when it is an account id.
-pub(crate) fn arn_account<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
-    crate::arn::parts(arn)
-        .filter(|p| p.service == service && crate::arn::is_account_id(p.account))
-        .map(|p| p.account)
 }
 
 /// What an event's bytes amount to, before any work: the pure first half of handling an event.
@@ -305,6 +288,7 @@ mod tests {
 
     #[test]
     fn stack_account_comes_from_the_stack_id() {
+        let stack_account = |id| stack_arn(id).map(|p| p.account);
         let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/archive/1f0c2c30-0000-11ef-9b4c-0a1b2c3d4e5f";
         assert_eq!(stack_account(id), Some("123456789012"));
         assert_eq!(
@@ -320,13 +304,5 @@ mod tests {
         ] {
             assert_eq!(stack_account(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn the_stack_account_comes_from_the_request() {
-        let mut r = Request::parse(&event("Create")).expect("ok");
-        assert_eq!(r.stack_account(), Some("123456789012"));
-        r.stack_id = "arn:aws:cloudformation:us-east-1:12345:stack/s/id".into();
-        assert_eq!(r.stack_account(), None, "not 12 digits");
     }
 }

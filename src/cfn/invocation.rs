@@ -4,7 +4,6 @@
 //!
 //! [`Request`]: super::Request
 
-use super::event::arn_account;
 use std::time::Instant;
 
 /// One invocation's context, as the resource's work sees it.
@@ -28,7 +27,8 @@ impl Invocation {
     /// The function's own account, from its ARN (`arn:<partition>:lambda:<region>:<account>:function:…`);
     /// unknown when the runtime gave no function ARN, as in local tests.
     pub fn function_account(&self) -> Option<&str> {
-        arn_account(self.function_arn.as_deref()?, "lambda")
+        let arn = crate::arn::parts(self.function_arn.as_deref()?)?;
+        (arn.service == "lambda" && crate::arn::is_account_id(arn.account)).then_some(arn.account)
     }
 }
 

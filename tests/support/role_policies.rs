@@ -3,7 +3,7 @@
 //! that `make policies` runs. Each sample goes through the same path as an event: properties parsed under the
 //! default limits, the account read from the StackId, the desired role built by `DesiredRole::new`.
 
-use logzio_role::cfn::event::stack_account;
+use logzio_role::cfn::event::stack_arn;
 use logzio_role::limits::Limits;
 use logzio_role::plan::{DesiredRole, Owner};
 use logzio_role::properties::RoleSpec;
@@ -22,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("whole-bucket", "acme-logs", None, None),
     ];
     let limits = Limits::default();
-    let account = stack_account(STACK_ID).ok_or("the sample StackId names no account")?;
+    let account = stack_arn(STACK_ID)
+        .ok_or("the sample StackId names no account")?
+        .account;
     let owner = Owner {
         stack_id: STACK_ID.into(),
         logical_id: "ArchiveRole".into(),
